@@ -1,0 +1,35 @@
+"""Settings of the API service: libledger's installation settings plus what only the service needs.
+
+Same sources as ``ledger.config.Settings`` (``LIBLEDGER_*`` environment, ``libledger.toml``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ledger.config import Settings as LedgerSettings
+
+
+class ApiSettings(LedgerSettings):
+    """``ledger.config.Settings`` + the service's own knobs (env ``LIBLEDGER_API_*`` style names)."""
+
+    currency: str = Field("CNY", description="ISO 4217 code of the consortium credit (2 decimals: fen)")
+    write_wait_timeout: float = Field(30.0, description="seconds a write waits for the mirror to reach its block")
+    page_limit_default: int = Field(50, ge=1, le=200)
+    page_limit_max: int = Field(200, ge=1, le=200)
+    run_indexer: bool = Field(False, description="run the indexer loop inside the API process")
+    token_cache_seconds: float = Field(5.0, description="how long a verified token is trusted without a lookup")
+    max_amount: int = Field(10**13, description="largest amount (fen) accepted in any request: ¥100bn")
+
+
+def api_settings(base: LedgerSettings | None = None, **overrides: Any) -> ApiSettings:
+    """ApiSettings from environment + libledger.toml, or built on an existing ledger ``Settings``."""
+    if base is None:
+        return ApiSettings(**{k: v for k, v in overrides.items() if v is not None})
+    if isinstance(base, ApiSettings) and not overrides:
+        return base
+    data = base.model_dump()
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return ApiSettings(**data)

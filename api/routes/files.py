@@ -1,0 +1,95 @@
+"""File checks by upload: ``POST /works/check`` ("do we already hold this?") and
+``POST /audit/verify`` (a file's registration, looked up directly on chain, not in the mirror).
+
+Uploads are streamed to a temporary file in chunks (never read whole into memory) and removed
+after the answer; bad files (corrupt EPUB/PDF, empty, unsupported type) are 4xx problems.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from ledger.registration import check_file, index_from_chain
+from ledger.verification import verify_file
+from rights.errors import CorruptDocument, EmptyDocument, RightsError, UnsupportedMediaType
+
+from ..deps import ChainDep, CurrentMember
+from ..problems import Problem
+
+router = APIRouter(tags=["audit"])
+
+MAX_UPLOAD_BYTES = int(os.environ.get("LIBLEDGER_MAX_UPLOAD_BYTES", str(2 * 1024**3)))  # 2 GiB
+CHUNK = 1 << 20
+
+
+@contextmanager
+def _saved(upload: UploadFile) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(prefix="libledger-upload-")
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as f:
+            while chunk := upload.file.read(CHUNK):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise Problem(413, "file-too-large", "File too large", f"the file exceeds {MAX_UPLOAD_BYTES} bytes")
+                f.write(chunk)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _file_problem(exc: RightsError) -> Problem:
+    if isinstance(exc, UnsupportedMediaType):
+        return Problem(415, "unsupported-media-type", "Unsupported file type", str(exc))
+    if isinstance(exc, (CorruptDocument, EmptyDocument)):
+        return Problem(422, "unreadable-file", "Unreadable file", str(exc))
+    return Problem(422, "bad-file", "Bad file", str(exc))
+
+
+def _fingerprint_json(fp: Any) -> dict[str, Any]:
+    return fp.as_dict() if hasattr(fp, "as_dict") else {"sha256": fp.sha256_hex}
+
+
+@router.post("/works/check", summary="Do we already hold this file? Exact match on chain and near duplicates (ISCC)")
+def check(
+    chain: ChainDep,
+    me: CurrentMember,
+    file: Annotated[UploadFile, File(description="EPUB, PDF or plain text")],
+    max_distance: Annotated[int, Query(ge=0, le=32, description="Hamming distance in bits for near duplicates")] = 12,
+) -> Any:
+    with _saved(file) as path:
+        try:
+            result = check_file(chain=chain, path=path, index=index_from_chain(chain), max_distance=max_distance)
+        except RightsError as exc:
+            raise _file_problem(exc) from None
+    return {
+        "held": result.held,
+        "existing_work_id": result.existing_work_id,
+        "near_duplicates": [{"work_id": int(n.work_id), "distance": n.distance} for n in result.near_duplicates],
+        "fingerprint": _fingerprint_json(result.fingerprint),
+    }
+
+
+@router.post("/audit/verify", summary="Verify a file against the chain directly: registrant, block, time, holders, terms, disputes")
+def verify(chain: ChainDep, me: CurrentMember, file: Annotated[UploadFile, File(description="any file")]) -> Any:
+    with _saved(file) as path:
+        try:
+            v = verify_file(chain=chain, path=path)
+        except RightsError as exc:
+            raise _file_problem(exc) from None
+    out = {k: getattr(v, k) for k in ("registered", "as_of_block", "work_id", "registrant", "holder", "status",
+                                      "registration_block", "registration_time", "registration_tx", "iscc_code", "metadata_uri")}
+    out["summary"] = v.summary
+    out["fingerprint"] = _fingerprint_json(v.fingerprint)
+    out["payees"] = [dataclasses.asdict(p) for p in v.payees]
+    out["terms"] = [dataclasses.asdict(t) for t in v.terms]
+    out["disputes"] = [dataclasses.asdict(d) for d in v.disputes]
+    return out

@@ -1,0 +1,41 @@
+"""``/loans``: digital lending within one library: checkout, checkin, list, get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from ..deps import CurrentMember, RuntimeDep, SessionDep
+from ..schemas import Item, LoanCreate, LoanPublic, Page, WriteResult, public
+from ..services import reads, writes
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, write_result
+
+router = APIRouter(prefix="/loans", tags=["loans"])
+LoanIdPath = Path(ge=1, le=2**40 - 1, description="loan id")
+
+
+@router.post("", status_code=201, response_model=WriteResult[LoanPublic], responses=WRITE_RESPONSES, summary="Check out a digital copy (library holding the licence)")
+def checkout(body: LoanCreate, rt: RuntimeDep, me: CurrentMember, response: Response, wait: Wait = True) -> Any:
+    w, loan_id = writes.checkout(rt=rt, actor=me, licence_id=body.licence_id, ref=bytes.fromhex(body.ref[2:]) if body.ref else None, wait=wait)
+    return write_result(rt, response, w, ident=loan_id, read=(lambda s: public(LoanPublic, reads.get_loan(s, loan_id))) if loan_id else None)
+
+
+@router.post("/{loan_id}/checkin", response_model=WriteResult[LoanPublic], responses=WRITE_RESPONSES, summary="Check a loan back in (the lending library)")
+def checkin(rt: RuntimeDep, me: CurrentMember, response: Response, loan_id: int = LoanIdPath, wait: Wait = True) -> Any:
+    w = writes.checkin(rt=rt, actor=me, loan_id=loan_id, wait=wait)
+    return write_result(rt, response, w, ident=loan_id, created=False, read=lambda s: public(LoanPublic, reads.get_loan(s, loan_id)))
+
+
+@router.get("", response_model=Page[LoanPublic], summary="List loans (by library, by licence)")
+def list_loans(session: SessionDep, me: CurrentMember, limit: Limit = 50, cursor: Cursor = None,
+               library: str | None = Query(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="ISIL; 'me' for the caller"),
+               licence_id: int | None = Query(None, ge=1, le=2**40 - 1)) -> Any:
+    acct = me.account if library == "me" else (account_of(session, library) if library else None)
+    items, nxt = reads.list_loans(session, limit=limit, cursor=cursor, library=acct, licence_id=licence_id)
+    return Page(items=[public(LoanPublic, x) for x in items], next_cursor=nxt, as_of_block=reads.as_of(session))
+
+
+@router.get("/{loan_id}", response_model=Item[LoanPublic], summary="One loan")
+def get_loan(session: SessionDep, me: CurrentMember, loan_id: int = LoanIdPath) -> Any:
+    return Item(data=public(LoanPublic, reads.get_loan(session, loan_id)), as_of_block=reads.as_of(session))

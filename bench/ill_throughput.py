@@ -1,0 +1,96 @@
+"""Full ILL lifecycles per second on anvil through the pipeline: one transaction per action vs
+Multicall batches (many requests' actions in one transaction), same node, same run.
+
+A lifecycle: submitRequest, ExpectToSupply, WillSupply, Loaned, Received, ShippedReturn,
+LoanCompleted — 4 supplier status changes and 3 requester actions. Target (issue 4): >= 5,000
+status changes per second with batching.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from _stack import emit, rate, stack, timed
+
+ETS, WS, LOANED, COMPLETED = 2, 3, 6, 12
+RECEIVED, SHIPPED_RETURN = 0, 3
+ZERO = "0x" + "00" * 20
+
+
+def phases(ill, pairs, n_per_pair, now):
+    """The seven steps of n lifecycles per (requester, supplier) pair, as lists of (sender, calldata)."""
+    steps = [[] for _ in range(7)]
+    for requester, supplier in pairs:
+        for _ in range(n_per_pair):
+            own = os.urandom(32)
+            rid = ill.call("computeRequestId", requester.address, own)
+            r = {"supplier": supplier.address, "service": 0, "itemKind": 1, "item": os.urandom(32), "maxCost": 1000,
+                 "needBefore": now + 30 * 86400, "ownId": own, "retryOf": 0, "licenceId": 0}
+            steps[0].append((requester, ill.encode("submitRequest", r)))
+            steps[1].append((supplier, ill.encode("updateStatus", rid, ETS, 0, 0, 0, 0)))
+            steps[2].append((supplier, ill.encode("updateStatus", rid, WS, 0, 0, 0, 0)))
+            steps[3].append((supplier, ill.encode("updateStatus", rid, LOANED, 0, 0, now + 14 * 86400, 0)))
+            steps[4].append((requester, ill.encode("act", rid, RECEIVED, ZERO)))
+            steps[5].append((requester, ill.encode("act", rid, SHIPPED_RETURN, ZERO)))
+            steps[6].append((supplier, ill.encode("updateStatus", rid, COMPLETED, 0, 0, 0, 0)))
+    return steps
+
+
+def run(chain, ill, steps, batch: int) -> tuple[float, int]:
+    """Send the steps in order; with batch > 1, each sender's calls go in Multicall groups."""
+    from ledger.pipeline import Call
+
+    total_failed = 0
+    seconds = 0.0
+    for step in steps:
+        calls = []
+        if batch <= 1:
+            calls = [Call(sender=s, to=ill.address, data=d, gas=200_000) for s, d in step]
+        else:
+            by_sender: dict[str, list] = {}
+            for s, d in step:
+                by_sender.setdefault(s.address, [s, []])[1].append(d)
+            for s, datas in by_sender.values():
+                for i in range(0, len(datas), batch):
+                    group = datas[i : i + batch]
+                    calls.append(Call(sender=s, to=ill.address, data=ill.encode("multicall", group), gas=160_000 * len(group) + 100_000))
+        outs, t = timed(chain.pipeline.submit, calls)
+        seconds += t
+        total_failed += sum(not o.ok for o in outs)
+    return seconds, total_failed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lifecycles", type=int, default=600, help="lifecycles per mode (split over library pairs)")
+    ap.add_argument("--batch", type=int, default=50, help="actions per Multicall transaction")
+    args = ap.parse_args()
+    with stack(n_libraries=4) as s:
+        ill = s.chain.contract("InterlibraryLoan")
+        libs = s.libraries
+        pairs = [(libs[0], libs[1]), (libs[2], libs[3])]
+        now = int(s.chain.rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        n = args.lifecycles // len(pairs)
+        single_t, single_failed = run(s.chain, ill, phases(ill, pairs, n, now), batch=1)
+        batch_t, batch_failed = run(s.chain, ill, phases(ill, pairs, n, now), batch=args.batch)
+        lifecycles = n * len(pairs)
+        status_changes = 4 * lifecycles
+        emit(
+            "ill_throughput",
+            value=rate(status_changes, batch_t),
+            unit="status changes/s (Multicall)",
+            baseline=rate(status_changes, single_t),
+            baseline_name="one transaction per action, same pipeline",
+            lifecycles_per_s=rate(lifecycles, batch_t),
+            lifecycles_per_s_single=rate(lifecycles, single_t),
+            actions_per_s=rate(7 * lifecycles, batch_t),
+            batch=args.batch,
+            lifecycles=lifecycles,
+            failed=single_failed + batch_failed,
+            target=">=5000 status changes/s with batching",
+        )
+
+
+if __name__ == "__main__":
+    main()

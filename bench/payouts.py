@@ -1,0 +1,145 @@
+"""Monthly royalty statements at scale (issue 8): a PostgreSQL mirror with N royalty accruals
+(default 10,000,000) across 100,000 works and 5,000 payees; full monthly statements (net per
+payee per work, per payee, platform fee, gross) plus the projection leg of the reconciliation
+(per-account credits) and the statement identities, computed by ``ledger.payouts`` in SQL.
+Baseline in the same run: the same figures in pure Python over the fetched rows.
+
+The accruals are synthetic rows COPY'd into the ``royalty_accruals`` projection of a mirror
+created by the real migrations (not indexed from a chain: 10M payments would take hours on
+anvil), so the chain leg of the reconciliation (on-chain balances) is not part of this figure.
+Target: <= 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from _stack import ROOT, emit
+
+import psycopg
+from psycopg import sql
+
+from ledger.mirror.db import make_engine, session_factory, upgrade
+from ledger.payouts import period_totals, projection_credits
+from rights.periods import parse_period
+
+
+def admin_url() -> str:
+    url = os.environ.get("LIBLEDGER_TEST_PG_URL")
+    if not url:
+        url = subprocess.run([str(ROOT / "scripts" / "ensure-postgres.sh")], capture_output=True, text=True, check=True).stdout.strip()
+    return url
+
+
+def generate(cur, n_rows: int, period, works: int, payees: int) -> None:
+    rnd = random.Random(7)
+    accounts = ["0x%040x" % (0x1000 + i) for i in range(payees)]
+    platform = "0x" + "9" * 40
+    work_payees = [[accounts[rnd.randrange(payees)] for _ in range(rnd.choice((1, 2, 2, 3)))] for _ in range(works)]
+    span = period.end - period.start
+    rows = 0
+    block = 1
+    with cur.copy(
+        "COPY royalty_accruals (block_number, log_index, seq, tx_hash, block_timestamp, work_id, terms_id, ref_kind, ref_id, "
+        "payer, account, gross, fee, net, kind) FROM STDIN"
+    ) as copy:
+        while rows < n_rows:
+            work = rnd.randrange(works)
+            pays = work_payees[work]
+            gross = rnd.randrange(100, 100_000)
+            fee = gross * 3000 // 10_000
+            holders = gross - fee
+            nets = [holders * (10_000 // len(pays)) // 10_000 for _ in pays]
+            nets[0] += holders - sum(nets)
+            # 5% of payments fall just outside the month
+            ts = period.start + rnd.randrange(span) if rnd.random() < 0.95 else period.end + rnd.randrange(86_400)
+            tx = "0x%064x" % block
+            copy.write_row((block, 0, 0, tx, ts, work + 1, 1, "Licence", block, "0x" + "7" * 40, platform, gross, fee, fee, "fee"))
+            for i, (p, net) in enumerate(zip(pays, nets), 1):
+                copy.write_row((block, 0, i, tx, ts, work + 1, 1, "Licence", block, "0x" + "7" * 40, p, gross, fee, net, "paid"))
+            rows += 1 + len(pays)
+            block += 1
+
+
+def python_baseline(url: str, period) -> tuple[dict, dict, int, int, float]:
+    t0 = time.perf_counter()
+    by_pw: dict = defaultdict(int)
+    credits: dict = defaultdict(int)
+    fee_total = gross_total = 0
+    with psycopg.connect(url) as conn, conn.cursor(name="baseline") as cur:
+        cur.itersize = 100_000
+        cur.execute("SELECT account, work_id, kind, gross, net FROM royalty_accruals WHERE block_timestamp >= %s AND block_timestamp < %s",
+                    (period.start, period.end))
+        for account, work, kind, gross, net in cur:
+            net = int(net)
+            credits[account] += net
+            if kind == "fee":
+                fee_total += net
+                gross_total += int(gross)
+            else:
+                by_pw[(account, int(work))] += net
+    return by_pw, credits, fee_total, gross_total, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--works", type=int, default=100_000)
+    ap.add_argument("--payees", type=int, default=5_000)
+    args = ap.parse_args()
+    admin = admin_url()
+    name = "libledger_bench_payouts_" + secrets.token_hex(4)
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
+    base = admin.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    try:
+        engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        upgrade(engine)
+        period = parse_period("2026-10")
+        t0 = time.perf_counter()
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            generate(cur, args.rows, period, args.works, args.payees)
+            conn.commit()
+            cur.execute("ANALYZE royalty_accruals")
+        load_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        with session_factory(engine)() as s:
+            totals = period_totals(s, period)
+            credits = projection_credits(s, period)
+        sql_s = time.perf_counter() - t0
+        assert totals.check() == [], totals.check()
+
+        by_pw, py_credits, fee_total, gross_total, py_s = python_baseline(url, period)
+        assert by_pw == totals.by_payee_work and dict(py_credits) == credits
+        assert (fee_total, gross_total) == (totals.platform_fee, totals.gross)
+        emit(
+            "payouts",
+            value=round(sql_s, 2),
+            unit="s for full monthly statements + projection reconciliation",
+            baseline=round(py_s, 2),
+            baseline_name="pure Python over the fetched rows, same database",
+            rows=args.rows,
+            works=args.works,
+            payees=args.payees,
+            statement_lines=len(totals.by_payee_work),
+            load_seconds=round(load_s, 1),
+            target="<=10 s",
+            note="synthetic accruals COPY'd into the royalty_accruals projection; chain balance leg not included",
+        )
+        engine.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+if __name__ == "__main__":
+    main()

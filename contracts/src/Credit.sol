@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {Consortium} from "./Consortium.sol";
+import {ConsortiumGuarded} from "./access/ConsortiumGuarded.sol";
+import {Roles} from "./access/Roles.sol";
+
+/// @title Credit — the consortium's settlement credit (ERC-20, 2 decimals: 1 credit unit = 1 fen).
+/// @notice Minted by the treasury against deposits made outside the chain and burned on
+/// cash-out. Only active members and libledger contracts may hold or move it. libledger
+/// contracts (LEDGER_ROLE) move a member's credit without an allowance, so a purchase is one
+/// transaction; they only do so inside the member's own call.
+contract Credit is ERC20, ConsortiumGuarded {
+    /// `account` may not hold or move credit (not an active member nor a libledger contract).
+    error CreditAccountNotAllowed(address account);
+
+    constructor(Consortium consortium_) ERC20("libledger credit", "LLC") ConsortiumGuarded(consortium_) {}
+
+    /// @notice Credit counts fen: 2 decimals.
+    function decimals() public pure override returns (uint8) {
+        return 2;
+    }
+
+    /// @notice Mints `amount` fen to `to` against an off-chain deposit.
+    function mint(address to, uint256 amount) external onlyRole(Roles.TREASURY) {
+        _mint(to, amount);
+    }
+
+    /// @notice Burns `amount` fen from the treasury's own balance (a member cashes out by
+    /// transferring to the treasury first).
+    function burn(uint256 amount) external onlyRole(Roles.TREASURY) {
+        _burn(msg.sender, amount);
+    }
+
+    function _update(address from, address to, uint256 value) internal override whenNotPaused {
+        if (from != address(0)) _checkHolder(from);
+        if (to != address(0)) _checkHolder(to);
+        super._update(from, to, value);
+    }
+
+    /// @dev Only reached from `transferFrom`: the spender moves credit, so it must be allowed
+    /// to hold it too (an active member or a libledger contract).
+    function _spendAllowance(address owner, address spender, uint256 value) internal override {
+        if (_hasRole(Roles.LEDGER, spender)) return;
+        _checkHolder(spender);
+        super._spendAllowance(owner, spender, value);
+    }
+
+    function _checkHolder(address account) private view {
+        if (!_consortium.isActiveMember(account) && !_hasRole(Roles.LEDGER, account)) {
+            revert CreditAccountNotAllowed(account);
+        }
+    }
+}

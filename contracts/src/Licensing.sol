@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Consortium} from "./Consortium.sol";
+import {Works} from "./Works.sol";
+import {Royalties} from "./Royalties.sol";
+import {SubsidyPools} from "./SubsidyPools.sol";
+import {ConsortiumGuarded} from "./access/ConsortiumGuarded.sol";
+import {Roles} from "./access/Roles.sol";
+import {ILicensing} from "./interfaces/ILicensing.sol";
+import {IRoyalties} from "./interfaces/IRoyalties.sol";
+
+/// @title Licensing — licence terms, their offer per work, and the licences libraries hold.
+/// @notice Terms are immutable and deduplicated by hash (`termsId`); the platform fee is
+/// snapshotted into them, so a later change of the default never alters existing terms. A
+/// work's holder attaches terms to the work and enables or disables them. A library
+/// `acquire`s a licence (price × copies through the Royalties split; metered licences pay per
+/// checkout instead), renews subscriptions, and lends through Lending / InterlibraryLoan, which
+/// take and return concurrent copies with `useCopy` / `releaseCopy`.
+contract Licensing is ILicensing, ConsortiumGuarded {
+    enum TermsKind {
+        PerpetualCopies, // price per copy once; the licence never expires unless `duration` says so
+        PerLoanMetered, // nothing at acquisition; price charged per checkout
+        Subscription // price per copy per `duration` seconds; `renew` extends
+    }
+
+    /// What a publisher submits; the fee is added from the current default.
+    struct TermsInput {
+        TermsKind kind;
+        uint96 price; // fen per copy (PerpetualCopies, Subscription) or per loan (PerLoanMetered)
+        uint32 copies; // concurrent loans per licence unit bought
+        uint32 loanPeriod; // seconds a loan lasts
+        uint16 maxLoansPerCopy; // loans per copy before the licence is exhausted; 0 = unlimited
+        uint40 duration; // seconds a licence lives from acquisition (its expiry); 0 = no expiry
+        bytes2 territory; // ISO 3166-1 alpha-2 (e.g. "CN"); 0x0000 = anywhere
+        bool illAllowed; // may a copy be lent to another library (digital ILL)
+        bytes32 legalTextHash; // SHA-256 of the legal text
+        string legalTextURI;
+    }
+
+    /// Stored terms. The first slot holds everything an acquisition or a checkout reads.
+    struct Terms {
+        uint96 price;
+        uint40 duration;
+        uint32 loanPeriod;
+        uint32 copies;
+        uint16 maxLoansPerCopy;
+        uint16 feeBps;
+        TermsKind kind;
+        bool illAllowed;
+        bytes2 territory;
+        bytes32 legalTextHash;
+    }
+
+    enum OfferState {
+        None,
+        Enabled,
+        Disabled
+    }
+
+    /// Terms attached to a work: one slot.
+    struct Offer {
+        uint64 workId;
+        uint64 termsId;
+        OfferState state;
+    }
+
+    /// One slot: everything a checkout reads and writes. The expiry of licences that have one
+    /// lives apart (`_validUntil`), so perpetual and metered licences cost one slot.
+    struct Licence {
+        address holder;
+        uint32 offerId;
+        uint16 copies; // concurrent loans allowed
+        uint16 activeLoans;
+        uint32 totalLoans;
+    }
+
+    /// What `licence(licenceId)` returns.
+    struct LicenceView {
+        address holder;
+        uint256 workId;
+        uint256 termsId;
+        uint256 offerId;
+        uint256 copies;
+        uint256 activeLoans;
+        uint256 totalLoans;
+        uint256 validUntil; // 0 = no expiry
+    }
+
+    uint256 public constant BPS_DENOMINATOR = 10_000;
+    uint16 public constant INITIAL_FEE_BPS = 3_000;
+    uint256 public constant MAX_URI_BYTES = 256;
+    /// Longest licence lifetime terms may set (100 years).
+    uint256 public constant MAX_DURATION = 100 * 365 days;
+
+    Works private immutable _works;
+    Royalties private immutable _royalties;
+    SubsidyPools private immutable _pools;
+
+    mapping(uint256 termsId => Terms) private _terms;
+    mapping(uint256 termsId => string) private _legalTextURI;
+    mapping(bytes32 termsHash => uint256 termsId) private _termsIdByHash;
+    mapping(uint256 offerId => Offer) private _offers;
+    mapping(uint256 workId => mapping(uint256 termsId => uint256 offerId)) private _offerIdOf;
+    mapping(uint256 licenceId => Licence) private _licences;
+    mapping(uint256 licenceId => uint40) private _validUntil;
+    uint256 private _termsCount;
+    uint256 private _offerCount;
+    uint256 private _licenceCount;
+    uint16 private _defaultFeeBps = INITIAL_FEE_BPS;
+
+    /// `licenceId` has lent as many loans as its terms allow per copy.
+    error LicenceExhausted(uint256 licenceId);
+    error LicensingUnknownTerms(uint256 termsId);
+    error LicensingUnknownLicence(uint256 licenceId);
+    error LicensingZeroCopies();
+    error LicensingZeroLoanPeriod();
+    error LicensingSubscriptionNeedsDuration();
+    error LicensingDurationTooLong(uint256 duration, uint256 maxDuration);
+    error LicensingPriceTooLow(uint256 price, uint256 feeBps);
+    error LicensingInvalidTerritory(bytes2 territory);
+    error LicensingInvalidUri(uint256 length, uint256 maxLength);
+    error LicensingInvalidFeeBps(uint256 feeBps);
+    error LicensingNotWorkHolder(uint256 workId, address account);
+    error LicensingWorkRevoked(uint256 workId);
+    error LicensingTermsAlreadyAttached(uint256 workId, uint256 termsId);
+    error LicensingTermsNotAttached(uint256 workId, uint256 termsId);
+    error LicensingTermsNotEnabled(uint256 workId, uint256 termsId);
+    error LicensingTooManyCopies(uint256 copies);
+    error LicensingNotLicenceHolder(uint256 licenceId, address account);
+    error LicensingLicenceExpired(uint256 licenceId, uint256 validUntil);
+    error LicensingNoFreeCopy(uint256 licenceId, uint256 copies);
+    error LicensingIllNotAllowed(uint256 licenceId);
+    error LicensingNoActiveLoan(uint256 licenceId);
+    error LicensingNotSubscription(uint256 licenceId);
+    error LicensingNothingToSubsidise(uint256 termsId);
+    error LicensingIdOverflow(uint256 id);
+
+    event TermsPublished(
+        uint256 indexed termsId, bytes32 indexed termsHash, address indexed publisher, Terms terms, string legalTextURI
+    );
+    event TermsAttached(uint256 indexed workId, uint256 indexed termsId, address indexed holder, uint256 offerId);
+    event TermsEnabledSet(uint256 indexed workId, uint256 indexed termsId, bool enabled);
+    event DefaultFeeBpsSet(uint16 previous, uint16 current);
+    event LicenceAcquired(
+        uint256 indexed licenceId,
+        uint256 indexed workId,
+        uint256 indexed termsId,
+        address holder,
+        uint256 copies,
+        uint256 validUntil,
+        uint256 gross,
+        uint256 poolId,
+        uint256 subsidy
+    );
+    event LicenceRenewed(
+        uint256 indexed licenceId, uint256 validUntil, uint256 gross, uint256 poolId, uint256 subsidy
+    );
+    event CopyUsed(uint256 indexed licenceId, address indexed by, bool forIll, uint256 activeLoans);
+    event CopyReleased(uint256 indexed licenceId, address indexed by, uint256 activeLoans);
+
+    constructor(Consortium consortium_, Works works_, Royalties royalties_, SubsidyPools pools_)
+        ConsortiumGuarded(consortium_)
+    {
+        _works = works_;
+        _royalties = royalties_;
+        _pools = pools_;
+    }
+
+    // ------------------------------------------------------------------ publisher actions
+
+    /// @notice Publishes immutable terms with the current default fee; identical terms (same
+    /// fields, same fee) return the existing id without a new event.
+    function publishTerms(TermsInput calldata t)
+        external
+        onlyRole(Roles.PUBLISHER)
+        whenNotPaused
+        returns (uint256 termsId)
+    {
+        uint16 feeBps = _defaultFeeBps;
+        _checkTerms(t, feeBps);
+        bytes32 h = termsHash(t, feeBps);
+        termsId = _termsIdByHash[h];
+        if (termsId != 0) return termsId;
+        termsId = ++_termsCount;
+        _termsIdByHash[h] = termsId;
+        Terms memory stored = Terms({
+            price: t.price,
+            duration: t.duration,
+            loanPeriod: t.loanPeriod,
+            copies: t.copies,
+            feeBps: feeBps,
+            kind: t.kind,
+            maxLoansPerCopy: t.maxLoansPerCopy,
+            illAllowed: t.illAllowed,
+            territory: t.territory,
+            legalTextHash: t.legalTextHash
+        });
+        _terms[termsId] = stored;
+        _legalTextURI[termsId] = t.legalTextURI;
+        emit TermsPublished(termsId, h, msg.sender, stored, t.legalTextURI);
+    }
+
+    /// @notice The work's holder offers `termsId` for `workId` (enabled at once).
+    function attachTerms(uint256 workId, uint256 termsId) external onlyRole(Roles.PUBLISHER) whenNotPaused {
+        _checkWorkHolder(workId);
+        _knownTerms(termsId);
+        if (_offerIdOf[workId][termsId] != 0) revert LicensingTermsAlreadyAttached(workId, termsId);
+        uint256 offerId = ++_offerCount;
+        if (offerId > type(uint32).max) revert LicensingIdOverflow(offerId);
+        _offerIdOf[workId][termsId] = offerId;
+        // workId comes from Works (uint40) and termsId <= _termsCount: both fit in 64 bits
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _offers[offerId] = Offer({workId: uint64(workId), termsId: uint64(termsId), state: OfferState.Enabled});
+        emit TermsAttached(workId, termsId, msg.sender, offerId);
+    }
+
+    /// @notice The work's holder enables or disables attached terms. Disabled terms can no
+    /// longer be acquired, renewed or lent under.
+    function setTermsEnabled(uint256 workId, uint256 termsId, bool enabled)
+        external
+        onlyRole(Roles.PUBLISHER)
+        whenNotPaused
+    {
+        _checkWorkHolder(workId);
+        uint256 offerId = _offerIdOf[workId][termsId];
+        if (offerId == 0) revert LicensingTermsNotAttached(workId, termsId);
+        _offers[offerId].state = enabled ? OfferState.Enabled : OfferState.Disabled;
+        emit TermsEnabledSet(workId, termsId, enabled);
+    }
+
+    // ------------------------------------------------------------------ governor
+
+    /// @notice Sets the platform fee snapshotted into terms published from now on (1–10,000 bps).
+    function setDefaultFeeBps(uint16 feeBps) external onlyRole(Roles.GOVERNOR) {
+        if (feeBps == 0 || feeBps > BPS_DENOMINATOR) revert LicensingInvalidFeeBps(feeBps);
+        uint16 previous = _defaultFeeBps;
+        _defaultFeeBps = feeBps;
+        emit DefaultFeeBpsSet(previous, feeBps);
+    }
+
+    // ------------------------------------------------------------------ library actions
+
+    /// @notice Buys `copies` licence units of `termsId` for `workId`; pays price × copies
+    /// through the split (metered terms pay per checkout instead).
+    /// @return licenceId sequential id from 1.
+    function acquire(uint256 workId, uint256 termsId, uint256 copies)
+        external
+        onlyRole(Roles.LIBRARY)
+        whenNotPaused
+        returns (uint256 licenceId)
+    {
+        return _acquire(workId, termsId, copies, 0);
+    }
+
+    /// @notice As `acquire`, with 70% of the price drawn from subsidy pool `poolId`.
+    function acquireWithPool(uint256 workId, uint256 termsId, uint256 copies, uint256 poolId)
+        external
+        onlyRole(Roles.LIBRARY)
+        whenNotPaused
+        returns (uint256 licenceId)
+    {
+        return _acquire(workId, termsId, copies, poolId);
+    }
+
+    /// @notice Extends a subscription by its terms' duration (from its current end, or from now
+    /// if it already lapsed) and pays price × copies again.
+    function renew(uint256 licenceId) external onlyRole(Roles.LIBRARY) whenNotPaused returns (uint256 validUntil) {
+        return _renew(licenceId, 0);
+    }
+
+    /// @notice As `renew`, with 70% of the price drawn from subsidy pool `poolId`.
+    function renewWithPool(uint256 licenceId, uint256 poolId)
+        external
+        onlyRole(Roles.LIBRARY)
+        whenNotPaused
+        returns (uint256 validUntil)
+    {
+        return _renew(licenceId, poolId);
+    }
+
+    // ------------------------------------------------------------------ ledger hooks
+
+    /// @inheritdoc ILicensing
+    function useCopy(uint256 licenceId, address holder, bool forIll)
+        external
+        onlyRole(Roles.LEDGER)
+        whenNotPaused
+        returns (CopyGrant memory grant)
+    {
+        Licence storage l = _licences[licenceId];
+        Licence memory m = l;
+        if (m.holder == address(0)) revert LicensingUnknownLicence(licenceId);
+        if (m.holder != holder) revert LicensingNotLicenceHolder(licenceId, holder);
+        Offer memory o = _offers[m.offerId];
+        if (o.state != OfferState.Enabled) revert LicensingTermsNotEnabled(o.workId, o.termsId);
+        Terms storage t = _terms[o.termsId];
+        TermsKind kind = t.kind;
+        if (t.duration != 0) {
+            uint256 validUntil = _validUntil[licenceId];
+            if (block.timestamp >= validUntil) revert LicensingLicenceExpired(licenceId, validUntil);
+        }
+        uint256 maxPerCopy = t.maxLoansPerCopy;
+        if (maxPerCopy != 0 && m.totalLoans >= maxPerCopy * m.copies) revert LicenceExhausted(licenceId);
+        if (m.activeLoans >= m.copies) revert LicensingNoFreeCopy(licenceId, m.copies);
+        if (forIll && !t.illAllowed) revert LicensingIllNotAllowed(licenceId);
+        if (_works.statusOf(o.workId) == Works.WorkStatus.Revoked) revert LicensingWorkRevoked(o.workId);
+        // activeLoans < copies <= uint16 max
+        unchecked {
+            l.activeLoans = m.activeLoans + 1;
+        }
+        l.totalLoans = m.totalLoans + 1;
+        emit CopyUsed(licenceId, msg.sender, forIll, m.activeLoans + 1);
+        grant = CopyGrant({
+            workId: o.workId,
+            termsId: o.termsId,
+            feeBps: t.feeBps,
+            perLoanPrice: kind == TermsKind.PerLoanMetered ? t.price : 0,
+            loanPeriod: t.loanPeriod
+        });
+    }
+
+    /// @inheritdoc ILicensing
+    function releaseCopy(uint256 licenceId) external onlyRole(Roles.LEDGER) whenNotPaused {
+        Licence storage l = _licences[licenceId];
+        uint256 active = l.activeLoans;
+        if (active == 0) revert LicensingNoActiveLoan(licenceId);
+        // active > 0
+        unchecked {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            l.activeLoans = uint16(active - 1);
+            emit CopyReleased(licenceId, msg.sender, active - 1);
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The hash identifying terms `t` at fee `feeBps` (the dedup key).
+    function termsHash(TermsInput calldata t, uint16 feeBps) public pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                t.kind,
+                t.price,
+                t.copies,
+                t.loanPeriod,
+                t.maxLoansPerCopy,
+                t.duration,
+                t.territory,
+                t.illAllowed,
+                feeBps,
+                t.legalTextHash,
+                keccak256(bytes(t.legalTextURI))
+            )
+        );
+    }
+
+    /// @notice Terms `termsId` and their legal text URI.
+    function terms(uint256 termsId) external view returns (Terms memory t, string memory legalTextURI) {
+        t = _knownTerms(termsId);
+        legalTextURI = _legalTextURI[termsId];
+    }
+
+    /// @notice The termsId of a terms hash, 0 when unknown.
+    function termsIdOf(bytes32 hash) external view returns (uint256) {
+        return _termsIdByHash[hash];
+    }
+
+    /// @notice Whether `termsId` is attached to `workId`, and enabled.
+    function offerState(uint256 workId, uint256 termsId) external view returns (OfferState) {
+        return _offers[_offerIdOf[workId][termsId]].state;
+    }
+
+    /// @notice The offer id of `termsId` on `workId`, 0 when not attached.
+    function offerIdOf(uint256 workId, uint256 termsId) external view returns (uint256) {
+        return _offerIdOf[workId][termsId];
+    }
+
+    function offer(uint256 offerId) external view returns (Offer memory) {
+        return _offers[offerId];
+    }
+
+    function licence(uint256 licenceId) external view returns (LicenceView memory v) {
+        Licence memory l = _licences[licenceId];
+        if (l.holder == address(0)) revert LicensingUnknownLicence(licenceId);
+        Offer memory o = _offers[l.offerId];
+        v = LicenceView({
+            holder: l.holder,
+            workId: o.workId,
+            termsId: o.termsId,
+            offerId: l.offerId,
+            copies: l.copies,
+            activeLoans: l.activeLoans,
+            totalLoans: l.totalLoans,
+            validUntil: _validUntil[licenceId]
+        });
+    }
+
+    /// @notice True while `licenceId` can lend: known, not expired, not exhausted, terms enabled.
+    /// (A free copy and the work's status are checked at checkout.)
+    function isLive(uint256 licenceId) external view returns (bool) {
+        Licence memory l = _licences[licenceId];
+        if (l.holder == address(0)) return false;
+        Offer memory o = _offers[l.offerId];
+        if (o.state != OfferState.Enabled) return false;
+        uint256 validUntil = _validUntil[licenceId];
+        if (validUntil != 0 && block.timestamp >= validUntil) return false;
+        uint256 maxPerCopy = _terms[o.termsId].maxLoansPerCopy;
+        return maxPerCopy == 0 || l.totalLoans < maxPerCopy * l.copies;
+    }
+
+    function offerCount() external view returns (uint256) {
+        return _offerCount;
+    }
+
+    function termsCount() external view returns (uint256) {
+        return _termsCount;
+    }
+
+    function licenceCount() external view returns (uint256) {
+        return _licenceCount;
+    }
+
+    function defaultFeeBps() external view returns (uint16) {
+        return _defaultFeeBps;
+    }
+
+    function works() external view returns (Works) {
+        return _works;
+    }
+
+    function royalties() external view returns (Royalties) {
+        return _royalties;
+    }
+
+    function subsidyPools() external view returns (SubsidyPools) {
+        return _pools;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _acquire(uint256 workId, uint256 termsId, uint256 copies, uint256 poolId)
+        private
+        returns (uint256 licenceId)
+    {
+        if (_offers[_offerIdOf[workId][termsId]].state != OfferState.Enabled) {
+            revert LicensingTermsNotEnabled(workId, termsId);
+        }
+        if (copies == 0) revert LicensingZeroCopies();
+        Terms storage t = _terms[termsId];
+        uint256 gross = t.kind == TermsKind.PerLoanMetered ? 0 : copies * t.price;
+        uint256 subsidy;
+        if (poolId != 0) {
+            if (gross == 0) revert LicensingNothingToSubsidise(termsId);
+            subsidy = _pools.draw(poolId, msg.sender, workId, gross, msg.sender);
+        }
+        {
+            (uint256 id, uint256 concurrent, uint256 validUntil) = _recordLicence(workId, termsId, copies, t);
+            licenceId = id;
+            emit LicenceAcquired(id, workId, termsId, msg.sender, concurrent, validUntil, gross, poolId, subsidy);
+        }
+        if (gross != 0) {
+            _royalties.pay(msg.sender, workId, termsId, t.feeBps, IRoyalties.PaymentRef.Licence, licenceId, gross);
+        } else if (_works.statusOf(workId) == Works.WorkStatus.Revoked) {
+            revert LicensingWorkRevoked(workId);
+        }
+    }
+
+    /// @dev Stores a new licence of the caller: one slot, two when it expires.
+    function _recordLicence(uint256 workId, uint256 termsId, uint256 copies, Terms storage t)
+        private
+        returns (uint256 licenceId, uint256 concurrent, uint256 validUntil)
+    {
+        uint256 offerId = _offerIdOf[workId][termsId];
+        concurrent = copies * t.copies;
+        if (concurrent > type(uint16).max) revert LicensingTooManyCopies(copies);
+        licenceId = ++_licenceCount;
+        // offerId <= _offerCount < 2^32 (checked at attach); concurrent fits (checked above)
+        _licences[licenceId] = Licence({
+            holder: msg.sender,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            offerId: uint32(offerId),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            copies: uint16(concurrent),
+            activeLoans: 0,
+            totalLoans: 0
+        });
+        uint256 duration = t.duration;
+        if (duration != 0) {
+            validUntil = block.timestamp + duration;
+            _validUntil[licenceId] = SafeCast.toUint40(validUntil);
+        }
+    }
+
+    function _renew(uint256 licenceId, uint256 poolId) private returns (uint256 validUntil) {
+        Licence storage l = _licences[licenceId];
+        if (l.holder == address(0)) revert LicensingUnknownLicence(licenceId);
+        if (l.holder != msg.sender) revert LicensingNotLicenceHolder(licenceId, msg.sender);
+        Offer memory o = _offers[l.offerId];
+        Terms storage t = _terms[o.termsId];
+        if (t.kind != TermsKind.Subscription) revert LicensingNotSubscription(licenceId);
+        if (o.state != OfferState.Enabled) revert LicensingTermsNotEnabled(o.workId, o.termsId);
+        {
+            uint256 from = _validUntil[licenceId];
+            if (from < block.timestamp) from = block.timestamp;
+            validUntil = from + t.duration;
+        }
+        _validUntil[licenceId] = SafeCast.toUint40(validUntil);
+        // the licence holds a whole number of units of the terms' copies: the division is exact
+        // forge-lint: disable-next-line(divide-before-multiply)
+        uint256 gross = (l.copies / t.copies) * t.price;
+        {
+            uint256 subsidy = poolId == 0 ? 0 : _pools.draw(poolId, msg.sender, o.workId, gross, msg.sender);
+            emit LicenceRenewed(licenceId, validUntil, gross, poolId, subsidy);
+        }
+        _royalties.pay(msg.sender, o.workId, o.termsId, t.feeBps, IRoyalties.PaymentRef.Licence, licenceId, gross);
+    }
+
+    function _checkWorkHolder(uint256 workId) private view {
+        if (_works.holderOf(workId) != msg.sender) revert LicensingNotWorkHolder(workId, msg.sender);
+        if (_works.statusOf(workId) == Works.WorkStatus.Revoked) revert LicensingWorkRevoked(workId);
+    }
+
+    function _knownTerms(uint256 termsId) private view returns (Terms storage t) {
+        t = _terms[termsId];
+        if (t.copies == 0) revert LicensingUnknownTerms(termsId);
+    }
+
+    function _checkTerms(TermsInput calldata t, uint16 feeBps) private pure {
+        if (t.copies == 0) revert LicensingZeroCopies();
+        if (t.loanPeriod == 0) revert LicensingZeroLoanPeriod();
+        if (t.kind == TermsKind.Subscription && t.duration == 0) revert LicensingSubscriptionNeedsDuration();
+        if (t.duration > MAX_DURATION) revert LicensingDurationTooLong(t.duration, MAX_DURATION);
+        if (uint256(t.price) * feeBps / BPS_DENOMINATOR == 0) revert LicensingPriceTooLow(t.price, feeBps);
+        bytes2 c = t.territory;
+        if (c != bytes2(0) && !(_isUpper(c[0]) && _isUpper(c[1]))) revert LicensingInvalidTerritory(c);
+        uint256 n = bytes(t.legalTextURI).length;
+        if (n == 0 || n > MAX_URI_BYTES) revert LicensingInvalidUri(n, MAX_URI_BYTES);
+    }
+
+    function _isUpper(bytes1 b) private pure returns (bool) {
+        return b >= 0x41 && b <= 0x5A;
+    }
+}

@@ -1,0 +1,28 @@
+"""Lending: digital loans (checkout, check-in, expiry)."""
+
+from __future__ import annotations
+
+from ..decode import LogEvent
+from ..models import DigitalLoan
+from ..store import Store
+from . import on
+
+
+@on("Lending:LoanCheckedOut")
+def loan_checked_out(ev: LogEvent, db: Store) -> None:
+    a = ev.args
+    db.put(DigitalLoan, {
+        "loan_id": int(a["loanId"]), "licence_id": int(a["licenceId"]), "library": a["library_"], "ref": a["ref"],
+        "due_at": int(a["dueAt"]), "charge": int(a["charge"]), "status": "Active", "checked_out_block": ev.block_number,
+        "checked_out_at": ev.timestamp, "closed_by": None, "block_number": ev.block_number,
+    })
+
+
+@on("Lending:LoanCheckedIn")
+def loan_checked_in(ev: LogEvent, db: Store) -> None:
+    db.update(DigitalLoan, int(ev.args["loanId"]), status="Returned", closed_by=ev.args["library_"], block_number=ev.block_number)
+
+
+@on("Lending:LoanExpired")
+def loan_expired(ev: LogEvent, db: Store) -> None:
+    db.update(DigitalLoan, int(ev.args["loanId"]), status="Expired", closed_by=ev.args["caller"], block_number=ev.block_number)

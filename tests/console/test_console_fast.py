@@ -1,0 +1,244 @@
+"""Fast checks without a browser: cookie flags, CSRF, sign-in redirects, catalogue completeness,
+no text in templates outside t(), money and time formatting, ISO 18626 button rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.console import i18n, ill_actions
+from api.services import reads
+from tests.console.stack import DemoStack
+
+CONSOLE = Path(__file__).resolve().parents[2] / "api" / "console"
+TEMPLATES = sorted((CONSOLE / "templates").glob("*.html"))
+
+
+@pytest.fixture(scope="module")
+def client(stack: DemoStack) -> TestClient:
+    return TestClient(stack.app, raise_server_exceptions=False)
+
+
+def _login(c: TestClient, token: str, *, csrf: str | None = "cookie") -> object:
+    c.get("/console/login")
+    value = c.cookies.get("ll_csrf") if csrf == "cookie" else csrf
+    data = {"token": token} | ({"csrf": value} if value is not None else {})
+    return c.post("/console/login", data=data, follow_redirects=False)
+
+
+def _set_cookies(resp: object) -> dict[str, str]:
+    out = {}
+    for h in resp.headers.get_list("set-cookie"):  # type: ignore[attr-defined]
+        out[h.split("=", 1)[0]] = h
+    return out
+
+
+def test_session_cookie_is_httponly_samesite_strict(stack: DemoStack) -> None:
+    c = TestClient(stack.app)
+    r = _login(c, stack.token("library"))
+    assert r.status_code == 303 and r.headers["location"] == "/console/"
+    cookie = _set_cookies(r)["ll_console"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+    assert "secure" not in cookie  # plain http on loopback
+    s = TestClient(stack.app, base_url="https://testserver")
+    cookie = _set_cookies(_login(s, stack.token("library")))["ll_console"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_sign_in_needs_the_csrf_token(stack: DemoStack) -> None:
+    assert _login(TestClient(stack.app), stack.token("library"), csrf=None).status_code == 403
+    assert _login(TestClient(stack.app), stack.token("library"), csrf="x" * 43).status_code == 403
+    c = TestClient(stack.app)
+    r = _login(c, "llt_unknown")
+    assert r.status_code == 401 and "ll_console" not in _set_cookies(r)
+
+
+def test_every_form_is_refused_without_csrf(stack: DemoStack) -> None:
+    c = TestClient(stack.app)
+    assert _login(c, stack.token("platform")).status_code == 303
+    before = c.get("/console/platform").text.count('data-status="Closed"')
+    for path in ["/console/platform/close-period", "/console/logout", "/console/lang"]:
+        assert c.post(path, data={"lang": "en"}, follow_redirects=False).status_code == 403
+        assert c.post(path, data={"lang": "en", "csrf": "forged" * 8}, follow_redirects=False).status_code == 403
+    assert c.get("/console/platform").text.count('data-status="Closed"') == before
+    lib = TestClient(stack.app)
+    assert _login(lib, stack.token("library")).status_code == 303
+    for path in ["/console/ill", "/console/ill/1/status", "/console/ill/1/action", "/console/ill/1/answer"]:
+        assert lib.post(path, data={"status": "Loaned", "action": "Received", "kind": "cancel"}, follow_redirects=False).status_code == 403
+
+
+def test_pages_need_a_session(client: TestClient) -> None:
+    for path in ["/console/", "/console/ill", "/console/works", "/console/audit", "/console/platform"]:
+        r = TestClient(client.app).get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/console/login"
+
+
+def test_every_form_in_every_page_carries_csrf(stack: DemoStack) -> None:
+    for role, pages in {"library": ["/console/ill", "/console/library"], "publisher": ["/console/works", "/console/royalties"],
+                        "auditor": ["/console/audit?work_id=1"], "platform": ["/console/platform"]}.items():
+        c = TestClient(stack.app)
+        _login(c, stack.token(role))
+        for p in pages:
+            html = c.get(p).text
+            posts = re.findall(r'<form[^>]*method="post".*?</form>', html, flags=re.S)
+            assert posts, p
+            assert all('name="csrf"' in f for f in posts), p
+
+
+def test_static_files_are_vendored(client: TestClient) -> None:
+    r = client.get("/console/static/htmx.min.js")
+    assert r.status_code == 200 and "htmx" in r.text[:400] and "0BSD" in r.text[:400]
+    assert client.get("/console/static/console.css").status_code == 200
+    assert client.get("/console/static/../routes.py").status_code == 404
+
+
+# ------------------------------------------------------------------------------ i18n
+
+
+def test_catalogues_have_the_same_keys_and_no_empty_message() -> None:
+    zh, en = i18n.catalogue("zh_CN"), i18n.catalogue("en")
+    assert set(zh) == set(en), set(zh) ^ set(en)
+    assert all(v.strip() for v in [*zh.values(), *en.values()])
+    assert json.loads((CONSOLE / "i18n" / "zh_CN.json").read_text(encoding="utf-8")) == zh
+
+
+def _literal_keys() -> set[str]:
+    keys: set[str] = set()
+    for f in [*TEMPLATES, CONSOLE / "routes.py"]:
+        keys |= set(re.findall(r"""\bt\(\s*["']([a-z_]+(?:\.[A-Za-z0-9_]+)+)["']""", f.read_text(encoding="utf-8")))
+    return keys
+
+
+def test_every_key_used_is_in_both_catalogues() -> None:
+    used = _literal_keys()
+    assert len(used) > 100
+    dynamic = {f"ill.status.{s}" for s in reads.ILL_STATUS} | {f"ill.to.{s}" for s in reads.ILL_STATUS}
+    dynamic |= {f"ill.action.{a}" for a in reads.ILL_ACTION} | {f"ill.service.{s}" for s in reads.SERVICE}
+    dynamic |= {f"terms.kind.{k}" for k in reads.TERMS_KIND} | {f"role.{r}" for r in ["governor", "publisher", "library", "auditor", "platform", "treasury", "sponsor"]}
+    dynamic |= {f"ill.answer.{k}.{a}" for k in ("cancel", "renew") for a in ("yes", "no")} | {f"flash.{f}" for f in ("requested", "updated", "registered", "withdrawn", "closed")}
+    dynamic |= {f"loan.status.{s}" for s in ("Active", "Returned", "Expired")} | {f"work.status.{s}" for s in ("Active", "Disputed", "Revoked")}
+    dynamic |= {f"period.status.{s}" for s in ("Open", "Closed")} | {f"member.status.{s}" for s in ("Active", "Suspended", "None", "Unknown")}
+    dynamic |= {f"error.status.{s}" for s in (400, 401, 403, 404, 409, 422, 500, 502, 503)}
+    dynamic |= {f"nav.{p}" for p in ("overview", "ill", "library", "works", "royalties", "audit", "platform")}
+    for lang in i18n.LANGS:
+        missing = sorted((used | dynamic) - set(i18n.catalogue(lang)))
+        assert not missing, f"{lang}: {missing}"
+
+
+class _TextNodes(HTMLParser):
+    VISIBLE_ATTRS = {"aria-label", "placeholder", "title", "alt", "hx-confirm"}  # shown to people (value= is a wire value)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        if any(unicodedata.category(ch).startswith("L") for ch in data):
+            self.found.append(data.strip())
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k in self.VISIBLE_ATTRS and v and any(unicodedata.category(ch).startswith("L") for ch in v):
+                self.found.append(f"{tag}[{k}]={v}")
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_templates_hold_no_text_outside_t(template: Path) -> None:
+    src = template.read_text(encoding="utf-8")
+    src = re.sub(r"\{#.*?#\}", "", src, flags=re.S)
+    src = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", src, flags=re.S)
+    src = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", src, flags=re.S)
+    p = _TextNodes()
+    p.feed(src)
+    assert not p.found, p.found
+
+
+def test_missing_message_raises() -> None:
+    t = i18n.translator("en")
+    with pytest.raises(i18n.MissingMessage):
+        t("no.such.key")
+    assert t("works.check.distance", bits=3) == "3 bits apart"
+
+
+def test_money_and_time() -> None:
+    assert i18n.money(123456) == "¥1,234.56"
+    assert i18n.money(-5) == "-¥0.05"
+    assert i18n.money(0) == "¥0.00"
+    assert i18n.shanghai("2026-01-01T16:30:00Z") == "2026-01-02 00:30"
+    assert i18n.shanghai(None) == "—"
+    assert i18n.shanghai(1767225600, with_time=False) == "2026-01-01"
+    assert i18n.end_of_day("2026-03-01") == 1772380799
+
+
+# ------------------------------------------------------------------------------ ISO 18626 buttons
+
+
+def _req(status: str, **kw: object) -> dict:
+    base = {"status": status, "service": "Loan", "requester": "0xA", "supplier": "0xB", "borrower": "0xA", "due_date": None,
+            "cancel_pending": False, "renew_pending": False, "received": False, "return_shipped": False, "lost_reported": False}
+    return base | kw
+
+
+def test_supplier_statuses_move_forward_only() -> None:
+    assert ill_actions.supplier_statuses(_req("RequestReceived")) == ["ExpectToSupply", "WillSupply", "Loaned", "RetryPossible", "Unfilled"]
+    assert ill_actions.supplier_statuses(_req("WillSupply", service="Copy")) == ["CopyCompleted", "RetryPossible", "Unfilled"]
+    assert ill_actions.supplier_statuses(_req("Loaned", due_date="2999-01-01T00:00:00Z")) == ["Recalled", "LoanCompleted", "CompletedWithoutReturn"]
+    assert ill_actions.supplier_statuses(_req("Loaned", due_date="2000-01-01T00:00:00Z"))[0] == "Overdue"
+    assert ill_actions.supplier_statuses(_req("Overdue")) == ["Loaned", "Recalled", "LoanCompleted", "CompletedWithoutReturn"]
+    assert ill_actions.supplier_statuses(_req("Recalled")) == ["LoanCompleted", "CompletedWithoutReturn"]
+    for terminal in reads.ILL_TERMINAL:
+        assert ill_actions.supplier_statuses(_req(terminal)) == []
+        assert ill_actions.requester_actions(_req(terminal), "0xA") == []
+
+
+def test_requester_actions_by_state() -> None:
+    assert ill_actions.requester_actions(_req("WillSupply"), "0xa") == ["Cancel"]
+    assert ill_actions.requester_actions(_req("WillSupply", cancel_pending=True), "0xA") == []
+    assert ill_actions.requester_actions(_req("Loaned"), "0xA") == ["Received", "Renew", "ShippedReturn", "ShippedForward", "Lost"]
+    assert ill_actions.requester_actions(_req("Recalled", received=True), "0xA") == ["ShippedReturn", "ShippedForward", "Lost"]
+    assert ill_actions.requester_actions(_req("Loaned", received=True, return_shipped=True), "0xA") == []
+    # forwarded on: the new borrower acts, the original requester no longer does
+    fwd = _req("Loaned", borrower="0xC")
+    assert ill_actions.requester_actions(fwd, "0xA") == [] and "Received" in ill_actions.requester_actions(fwd, "0xC")
+    assert ill_actions.supplier_answers(_req("Loaned", renew_pending=True, cancel_pending=True)) == ["cancel", "renew"]
+
+
+def test_upload_of_a_non_document_is_refused_with_a_page(stack: DemoStack) -> None:
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    r = c.post("/console/works/check", data={"csrf": c.cookies.get("ll_csrf"), "title": "x"},
+               files={"file": ("blob.bin", b"\x00\x01\x02" * 100, "application/octet-stream")})
+    assert r.status_code == 422 and "<html" in r.text
+    assert c.post("/console/works/check", data={"title": "x"}, files={"file": ("a.txt", b"hello", "text/plain")}).status_code == 403
+
+
+def test_publisher_publishes_and_attaches_terms(stack: DemoStack) -> None:
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    r = c.post("/console/terms", data={"csrf": c.cookies.get("ll_csrf"), "kind": "PerLoanMetered", "price": "3.21", "copies": "4", "loan_days": "7",
+                                      "ill_allowed": "on"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = c.get("/console/works").text
+    assert "¥3.21" in page
+    terms_id = re.findall(r'<option value="(\d+)">\1 · ¥3.21</option>', page)[0]
+    work_id = re.findall(r'/console/works/(\d+)/terms', page)[0]
+    r = c.post(f"/console/works/{work_id}/terms", data={"csrf": c.cookies.get("ll_csrf"), "terms_id": terms_id}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    lib = TestClient(stack.app)
+    _login(lib, stack.token("library"))
+    assert lib.post("/console/terms", data={"csrf": lib.cookies.get("ll_csrf"), "kind": "PerLoanMetered", "price": "1"}).status_code == 403
+
+
+def test_bad_form_input_answers_with_a_page(stack: DemoStack) -> None:
+    c = TestClient(stack.app)
+    _login(c, stack.token("library"))
+    r = c.post("/console/ill/1/status", data={"csrf": c.cookies.get("ll_csrf"), "status": "Unfilled", "reason_code": "999"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    r = c.post("/console/ill/1/status", data={"csrf": c.cookies.get("ll_csrf"), "status": "Loaned", "charge": "abc", "due_date": "2099-01-01"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
