@@ -21,6 +21,7 @@ from rights.fingerprint import Fingerprint, fingerprint_file
 
 from .bindings import load_artifact
 from .chain import Chain
+from .logs import get_logs
 
 WORK_STATUS = {0: "none", 1: "active", 2: "disputed", 3: "revoked"}
 TERMS_KIND = {0: "perpetual", 1: "metered", 2: "subscription"}
@@ -77,14 +78,11 @@ def find_logs(chain: Chain, contract: str, event: str, *indexed: Any, to_block: 
     topics: list[str | None] = ["0x" + ev.topic0.hex(), *(_topic(v) for v in indexed)]
     while topics and topics[-1] is None:
         topics.pop()
-    params = {
-        "address": address,
-        "fromBlock": hex(deployed.block if deployed else 0),
-        "toBlock": hex(to_block) if isinstance(to_block, int) else to_block,
-        "topics": topics,
-    }
+    first = deployed.block if deployed else 0
+    last = to_block if isinstance(to_block, int) else int(chain.rpc.call("eth_getBlockByNumber", [to_block, False])["number"], 16)
     out = []
-    for log in chain.rpc.call("eth_getLogs", [params]):
+    # split into ranges the node accepts (Besu: --rpc-max-logs-range, 5,000 blocks by default)
+    for log in get_logs(chain.rpc, {"address": address, "topics": topics}, first, last):
         raw_topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
         out.append(
             ChainLog(

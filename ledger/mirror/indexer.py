@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from ..config import ChainProfile, Settings
 from ..errors import LedgerError, NodeUnreachable
 from ..manifest import Manifest, check_chain
+from ..logs import TOO_LARGE
 from ..rpc import Rpc, RpcError
 from . import db as mirror_db
 from .decode import LogDecoder, LogEvent
@@ -39,7 +40,6 @@ from .store import Store
 log = logging.getLogger("ledger.mirror")
 
 HEADER_BATCH = 100
-TOO_LARGE = ("range", "too large", "too many", "more than", "limit", "exceed", "timeout", "timed out", "response size")
 
 
 class MirrorMismatch(LedgerError):
