@@ -18,6 +18,7 @@ The period is a calendar month in the consortium's time zone, cut at block times
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,13 +226,29 @@ def _projection_rows_differing(session: Session, period: Period, account: str, r
     return bad
 
 
-def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: bool = False) -> Reconciled:
-    """Statements for ``period``, checked against the chain; raises ``ReconciliationError``."""
+#: ``progress(step, done, total)``: ``reconcile`` reports "raw_events", "projection" and
+#: "balances" (one call per account checked on chain); it never changes the result.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+def reconcile(
+    session: Session, chain: Chain, period: Period, *, allow_open: bool = False, progress: Progress | None = None
+) -> Reconciled:
+    """Statements for ``period``, checked against the chain; raises ``ReconciliationError``.
+
+    ``progress``, when given, is called as each step starts and after each account's balance check.
+    """
+    progress = progress or _no_progress
     head_ts = session.execute(select(func.max(Block.timestamp))).scalar()
     if head_ts is None:
         raise PeriodNotClosed("the mirror is empty: run `libledger index` first")
     if head_ts < period.end and not allow_open:
         raise PeriodNotClosed(f"period {period.label} is not over in the mirror yet (head block time {head_ts} < {period.end})")
+    progress("raw_events", 0, 1)
     records = payment_records(session, period)
     statements = build_statements(records, period)
     problems = statements.check()
@@ -247,6 +264,7 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
         return royalties.call("balanceOf", account, block=block)
 
     credits = credits_by_account(records)
+    progress("projection", 0, 1)
     projected = projection_credits(session, period)
     for account in sorted(set(credits) | set(projected)):
         if projected.get(account, 0) != credits.get(account, 0):
@@ -257,7 +275,8 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
             )
     withdrawn = _withdrawals(session, period)
     accounts = sorted(set(credits) | set(withdrawn))
-    for account in accounts:
+    progress("balances", 0, len(accounts))
+    for done, account in enumerate(accounts, 1):
         delta = balance(account, end_block) - balance(account, start_block)
         expected = credits.get(account, 0)
         if delta + withdrawn.get(account, 0) != expected:
@@ -266,6 +285,7 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
                 f"{account}: mirror credits {expected} fen but the chain's balance moved {delta} "
                 f"+ withdrawn {withdrawn.get(account, 0)} (records: {', '.join(involved[:8]) or 'none'})"
             )
+        progress("balances", done, len(accounts))
     if problems:
         raise ReconciliationError(problems)
     return Reconciled(statements, start_block or 0, end_block or 0, len(accounts), credits)
