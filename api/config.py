@@ -21,6 +21,9 @@ class ApiSettings(LedgerSettings):
     page_limit_max: int = Field(200, ge=1, le=200)
     run_indexer: bool = Field(False, description="run the indexer loop inside the API process")
     token_cache_seconds: float = Field(5.0, description="how long a verified token is trusted without a lookup")
+    key_passphrase: str | None = Field(
+        None, description="passphrase of the platform's X25519 key file (env LIBLEDGER_KEY_PASSPHRASE), to sign statements in the service"
+    )
     max_amount: int = Field(10**13, description="largest amount (fen) accepted in any request: ¥100bn")
 
 

@@ -76,6 +76,12 @@ def month_in_shanghai(value: Any) -> str:
     return dt.astimezone(TZ).strftime("%Y-%m") if dt else ""
 
 
+def previous_month(now: datetime | None = None) -> str:
+    """The last calendar month that is over in Asia/Shanghai, as YYYY-MM."""
+    local = (now or datetime.now(timezone.utc)).astimezone(TZ)
+    return f"{local.year - 1}-12" if local.month == 1 else f"{local.year}-{local.month - 1:02d}"
+
+
 def end_of_day(date_text: str) -> int:
     """A YYYY-MM-DD date typed by a user (Shanghai) → unix seconds at 23:59:59 that day."""
     d = datetime.strptime(date_text, "%Y-%m-%d").replace(hour=23, minute=59, second=59, tzinfo=TZ)

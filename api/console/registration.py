@@ -1,10 +1,19 @@
-"""Fingerprint an uploaded file and look for what is already registered, before a publisher
-confirms a registration: ``ledger.registration.check_file`` (exact match on chain + near
-duplicates by ISCC Text-Code), with its near-duplicate index built from the mirror's works."""
+"""Register a work by upload, as ``ledger.registration.register_file`` does for the command line:
+
+1. the upload is kept in a staging folder (``data_dir/console-uploads``, named by a random token)
+   and checked with ``check_file`` (exact match on chain + near duplicates by ISCC Text-Code,
+   index from the mirror's works); the publisher sees the fingerprint and any warning;
+2. on confirmation the staged file is registered by ``register_file``: encrypted into the content
+   store, canonical metadata record stored, keys sealed, ``registerWork`` sent; then the file is
+   removed from staging. Staged files nobody confirmed are removed after ``STAGED_SECONDS``."""
 
 from __future__ import annotations
 
 import base64
+import re
+import secrets
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +26,71 @@ from ..problems import Problem
 from ..services import reads
 
 SCAN = 5000  # most recent registrations held in the near-duplicate index
+STAGED_SECONDS = 3600  # an upload waits this long for its confirmation
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def staging_dir(settings: Any) -> Path:
+    return settings.data_path / "console-uploads"
+
+
+def stage(settings: Any, source: Any, filename: str) -> tuple[str, Path]:
+    """Copy an upload stream into staging; returns (token, path). Old unconfirmed uploads are removed."""
+    root = staging_dir(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        if old.is_dir() and old.stat().st_mtime < time.time() - STAGED_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
+    token = secrets.token_hex(16)
+    folder = root / token
+    folder.mkdir(mode=0o700)
+    path = folder / (Path(filename).name or "upload.bin")
+    with path.open("wb") as f:
+        shutil.copyfileobj(source, f, 1 << 20)
+    return token, path
+
+
+def staged(settings: Any, token: str) -> Path:
+    """The staged upload of ``token``; 404 problem if it is unknown or expired."""
+    folder = staging_dir(settings) / token
+    files = list(folder.iterdir()) if _TOKEN.fullmatch(token) and folder.is_dir() else []
+    if len(files) != 1:
+        raise Problem(404, "upload-expired", "Upload not found", "the uploaded file is no longer here: upload it again")
+    return files[0]
+
+
+def discard(settings: Any, token: str) -> None:
+    if _TOKEN.fullmatch(token):
+        shutil.rmtree(staging_dir(settings) / token, ignore_errors=True)
+
+
+def register_staged(rt: Any, session: Session, *, member: str, token: str, content_hash: str, title: str, creators: list[str], language: str) -> Any:
+    """Register the staged upload through ``register_file`` (content store, metadata, sealed keys,
+    chain) as a work of ``member``; returns the ``Registration``. The file must still be the one
+    whose fingerprint the publisher confirmed (``content_hash``)."""
+    from ledger.delivery import WorkKeyring
+    from ledger.registration import register_file
+    from rights.errors import RightsError
+    from rights.store import LocalContentStore
+
+    import hashlib
+
+    path = staged(rt.settings, token)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    if "0x" + h.hexdigest() != content_hash:
+        raise Problem(409, "upload-changed", "The file changed", "the staged file is not the one whose fingerprint was shown")
+    try:
+        reg = register_file(
+            chain=rt.chain, publisher=rt.signer(member), path=path, title=title, creators=creators, language=language,
+            store=LocalContentStore(rt.settings.content_path), keyring=WorkKeyring.for_settings(rt.settings), index=mirror_index(session),
+        )
+    except RightsError as exc:
+        raise Problem(422, "invalid-document", "Not a registrable document", str(exc)) from None
+    discard(rt.settings, token)
+    return reg
 
 
 def _content_body(iscc_hex: str) -> int | None:

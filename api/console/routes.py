@@ -3,12 +3,8 @@ writes through ``api.services.writes``), one page per task and role."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import re
 import secrets
-import shutil
-import tempfile
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,9 +23,10 @@ from ledger.errors import LedgerError
 from ..deps import Actor, RuntimeDep, SessionDep, current_member, get_runtime
 from ..problems import Problem, ledger_problem
 from ..services import audit as audit_service
-from ..services import reads, writes
+from ..services import reads, statements, writes
+from ..services.writes import nfc
 from ..tokens import WorkCatalogue
-from . import charts, i18n, ill_actions, registration
+from . import charts, i18n, ill_actions, payouts_run, registration
 from .web import (
     CSRF_COOKIE, LANG_COOKIE, PREFIX, TOKEN_COOKIE, CsrfChecked, Member, SignInRequired, back, console_member, lang_of, render,
     require, set_cookie,
@@ -317,31 +314,47 @@ def works(request: Request, session: SessionDep, me: Member) -> Response:
 
 @router.post("/works/check")
 async def works_check(request: Request, me: Member, _csrf: CsrfChecked, file: Annotated[UploadFile, File()], title: Annotated[str, Form(max_length=300)] = "") -> Response:
+    """Step 1 of registration by upload: keep the file, show its fingerprint and any (near) duplicate."""
     require(me, "publisher")
     rt = request.app.state.runtime
-    with tempfile.TemporaryDirectory(prefix="libledger-upload-") as tmp:
-        path = Path(tmp) / Path(file.filename or "upload.bin").name
-        with path.open("wb") as f:
-            shutil.copyfileobj(file.file, f)
-        if path.stat().st_size == 0:
-            raise Problem(422, "invalid-input", "Invalid input", "the file is empty")
+    token, path = registration.stage(rt.settings, file.file, file.filename or "upload.bin")
+    if path.stat().st_size == 0:
+        registration.discard(rt.settings, token)
+        raise Problem(422, "invalid-input", "Invalid input", "the file is empty")
+    try:
         with rt.sessions() as session:
             found = registration.check_upload(session, rt.chain, path)
             ids = ([found["exact"]["id"]] if found["exact"] else []) + [w["id"] for w, _ in found["near"]]
             titles = _titles(session, ids)
-    return render(request, "works_check.html", me=me, found=found, title=title or (file.filename or ""), filename=file.filename or "", titles=titles)
+    except BaseException:
+        registration.discard(rt.settings, token)
+        raise
+    if found["exact"]:
+        registration.discard(rt.settings, token)
+    return render(request, "works_check.html", me=me, found=found, title=title or Path(file.filename or "").stem, filename=file.filename or "",
+                  titles=titles, upload=token)
 
 
 @router.post("/works")
 def works_register(
-    request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecked, content_hash: Annotated[str, Form(pattern=r"^0x[0-9a-f]{64}$")],
-    iscc: Annotated[str, Form(pattern=r"^0x[0-9a-f]{16,64}$")], title: Annotated[str, Form(max_length=300)] = "",
+    request: Request, rt: RuntimeDep, session: SessionDep, me: Member, _csrf: CsrfChecked,
+    upload: Annotated[str, Form(max_length=32)] = "", content_hash: Annotated[str, Form(max_length=66)] = "",
+    title: Annotated[str, Form(max_length=300)] = "", creators: Annotated[str, Form(max_length=500)] = "",
+    language: Annotated[str, Form(max_length=35)] = "zh",
 ) -> Response:
-    require(me, "publisher")
-    _, work_id = writes.register_work(
-        rt=rt, actor=me, content_hash=bytes.fromhex(content_hash[2:]), iscc=bytes.fromhex(iscc[2:]),
-        metadata_uri=f"urn:sha256:{content_hash[2:]}", title=title or None,
-    )
+    """Step 2: register the confirmed file as the CLI's ``register_file`` does (content store, metadata, chain)."""
+    require(me, "publisher")  # before the fields: a role that may not register gets 403 whatever it sends
+    names = [c.strip() for c in creators.replace("，", ",").split(",") if c.strip()]
+    if not re.fullmatch(r"[0-9a-f]{32}", upload) or not re.fullmatch(r"0x[0-9a-f]{64}", content_hash):
+        raise Problem(422, "invalid-input", "Invalid input", "upload the file first: the confirmation names the checked upload")
+    if not title.strip() or not names:
+        raise Problem(422, "invalid-input", "Invalid input", "a work needs a title and at least one creator")
+    reg = registration.register_staged(rt, session, member=me.member, token=upload, content_hash=content_hash, title=title,
+                                       creators=names, language=language.strip())
+    with rt.writing() as s:
+        s.merge(WorkCatalogue(work_id=reg.work_id, title=nfc(title), title_key=nfc(title).casefold()[:512]))
+        s.commit()
+    rt.wait_for_block(reg.block_number)
     return back("/works", "registered")
 
 
@@ -387,6 +400,9 @@ def _statements(accruals: list[dict[str, Any]]) -> list[dict[str, Any]]:
         m["gross"] += a["gross"]
         m["fee"] += a["fee"]
         m["amount"] += a["amount"]
+    current = i18n.month_in_shanghai(datetime.now(timezone.utc))
+    for m in months.values():
+        m["open"] = m["month"] >= current  # a signed statement exists once the month is over
     return sorted(months.values(), key=lambda m: m["month"], reverse=True)
 
 
@@ -405,21 +421,22 @@ def royalties(request: Request, session: SessionDep, me: Member) -> Response:
 
 
 @router.get("/royalties/statement/{month}.{fmt}")
-def statement(request: Request, session: SessionDep, me: Member, month: str, fmt: str) -> Response:
+def statement(request: Request, rt: RuntimeDep, session: SessionDep, me: Member, month: str, fmt: str) -> Response:
+    """The publisher's own signed statement of ``month``: reconciled with the chain, signed by the platform."""
     require(me, "publisher")
-    rows = [a for a in _accruals(session, me.account) if i18n.month_in_shanghai(a["at"]) == month]
-    if fmt == "json":
-        body = json.dumps({"member": me.member, "account": me.account, "month": month, "timezone": "Asia/Shanghai", "currency": "CNY",
-                           "unit": "fen", "payments": rows, "total": sum(r["amount"] for r in rows)}, ensure_ascii=False, indent=2)
-        return Response(body, media_type="application/json", headers={"Content-Disposition": f'attachment; filename="statement-{me.member}-{month}.json"'})
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["at", "work_id", "terms_id", "ref_kind", "ref_id", "gross_fen", "fee_fen", "amount_fen", "tx_hash"])
-        for r in rows:
-            w.writerow([r["at"], r["work_id"], r["terms_id"], r["ref_kind"], r["ref_id"], r["gross"], r["fee"], r["amount"], r["tx_hash"]])
-        return Response(buf.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="statement-{me.member}-{month}.csv"'})
-    raise Problem(404, "not-found", "Not found", "statements come as .json or .csv")
+    if fmt not in statements.FORMATS:
+        raise Problem(404, "not-found", "Not found", "statements come as .json, .csv or .pdf")
+    period = statements.period_of_label(month)
+    signed = statements.signed_statements(rt, session, period, only=me.account).payees
+    if not signed:
+        raise Problem(404, "not-found", "Not found", f"no royalties for {me.member} in {period.label}")
+    doc = next(iter(signed.values()))
+    return _statement_file(doc, fmt, name=f"statement-{me.member}-{period.label}", payee_name=me.name)
+
+
+def _statement_file(signed: dict[str, Any], fmt: str, *, name: str, payee_name: str = "") -> Response:
+    body = statements.as_file(signed, fmt, payee_name=payee_name)
+    return Response(body, media_type=statements.FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 @router.post("/royalties/withdraw")
@@ -522,7 +539,8 @@ def platform(request: Request, rt: RuntimeDep, session: SessionDep, me: Member) 
     health = {"chain_head": head, "mirror_head": mirror, "lag": None if head is None else max(0, head - mirror),
               "in_process": rt.indexer is not None, "error": rt.indexer_error}
     by_account = {m["account"]: m for m in members}
-    return render(request, "platform.html", me=me, members=members, periods=periods, health=health, by_account=by_account)
+    return render(request, "platform.html", me=me, members=members, periods=periods, health=health, by_account=by_account,
+                  runs=payouts_run.runs_of(request.app).recent(), last_month=i18n.previous_month())
 
 
 @router.post("/platform/close-period")
@@ -530,6 +548,59 @@ def close_period(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecke
     require(me, "platform")
     writes.close_period(rt=rt, actor=me)
     return back("/platform", "closed")
+
+
+# ------------------------------------------------------------------------------ platform: payouts run
+
+
+@router.post("/platform/payouts")
+def payouts_start(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecked, month: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Start (or rejoin) the payouts run of a month; the run page shows its progress."""
+    require(me, "platform")
+    period = statements.period_of_label(month)
+    payouts_run.runs_of(request.app).start(rt, period, started_by=me.member)
+    return back(f"/platform/payouts/{period.label}")
+
+
+def _run(request: Request, month: str) -> payouts_run.PayoutRun:
+    run = payouts_run.runs_of(request.app).get(statements.period_of_label(month).label)
+    if run is None:
+        raise Problem(404, "not-found", "Not found", f"no payouts run for {month} since this service started")
+    return run
+
+
+def _run_page(request: Request, session: Session, me: Actor, month: str, template: str) -> Response:
+    run = _run(request, month)
+    return render(request, template, me=me, run=run, steps=payouts_run.STEPS, members=_members_by_account(session))
+
+
+@router.get("/platform/payouts/{month}")
+def payouts_page(request: Request, session: SessionDep, me: Member, month: str) -> Response:
+    require(me, "platform")
+    return _run_page(request, session, me, month, "payouts.html")
+
+
+@router.get("/platform/payouts/{month}/status")
+def payouts_status(request: Request, session: SessionDep, me: Member, month: str) -> Response:
+    """The run's status fragment (htmx polls it while the run goes on)."""
+    require(me, "platform")
+    return _run_page(request, session, me, month, "_payouts_status.html")
+
+
+@router.get("/platform/payouts/{month}/{name}.{fmt}")
+def payouts_file(request: Request, session: SessionDep, me: Member, month: str, name: str, fmt: str) -> Response:
+    """A signed statement of the finished run: a payee's (by account) or the platform summary (``platform.json``)."""
+    require(me, "platform")
+    run = _run(request, month)
+    if run.result is None or fmt not in statements.FORMATS:
+        raise Problem(404, "not-found", "Not found", f"no signed statements for {month} (yet)")
+    if name == "platform" and fmt == "json" and run.result.platform is not None:
+        return _statement_file(run.result.platform, fmt, name=f"statement-platform-{month}")
+    doc = next((d for a, d in run.result.payees.items() if a.lower() == name.lower()), None)
+    if doc is None:
+        raise Problem(404, "not-found", "Not found", f"no statement for {name} in {month}")
+    who = _members_by_account(session).get(doc["statement"]["payee"], {})
+    return _statement_file(doc, fmt, name=f"statement-{who.get('isil') or name}-{month}", payee_name=who.get("name", ""))
 
 
 __all__ = ["router"]

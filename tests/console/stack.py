@@ -1,6 +1,11 @@
 """The demo stack the console is tested and benchmarked against: its own anvil, libledger
-deployed (dev config), `libledger demo` data seeded, the app (with its in-process indexer)
-served by uvicorn on a free loopback port."""
+deployed (dev config), the platform's X25519 key published (it seals registered files and signs
+statements), `libledger demo` data seeded, the app (with its in-process indexer) served by
+uvicorn on a free loopback port.
+
+The chain starts six hours before the current month (Asia/Shanghai) and the demo is seeded
+there; then the clock moves to now. So the demo's royalties fall in a month that is over, and
+payouts for it can be run and signed like on a real installation."""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -25,8 +32,11 @@ from api.main import create_app
 from api.runtime import Runtime
 from ledger import accounts, node
 from ledger.deploy import default_dev_config, deploy
+from ledger.rpc import Rpc
 
 #: the demo member each console role signs in as
+#: passphrase of the platform's X25519 key file in the stack (ApiSettings.key_passphrase)
+KEY_PASSPHRASE = "console-platform-key"
 AS = {"library": "CN-330000-ZJL", "library2": "CN-330100-HZL", "publisher": "PUB-ZJRM", "auditor": "AUDIT-ZJSJT", "platform": "platform"}
 
 
@@ -36,6 +46,31 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def month_start(ts: float) -> int:
+    """Unix seconds at 00:00 Asia/Shanghai on the first day of the month holding ``ts``."""
+    local = datetime.fromtimestamp(ts, ZoneInfo("Asia/Shanghai"))
+    return int(local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
+
+
+def publish_platform_key(settings: ApiSettings) -> None:
+    """`libledger keys x25519 --member LIBLEDGER-PLATFORM` for the stack (cheap Argon2 cost: dev)."""
+    import nacl.pwhash
+
+    from ledger import manifest
+    from ledger.chain import Chain
+    from ledger.delivery import PlatformKeys, member_key_path, publish_member_key, write_stamp_public_key
+
+    chain = Chain(settings, manifest.load(settings.manifest_path))
+    try:
+        pair = publish_member_key(
+            chain=chain, member=accounts.signer(settings, demo.PLATFORM), key_path=member_key_path(settings, "LIBLEDGER-PLATFORM"),
+            passphrase=KEY_PASSPHRASE, opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
+        )
+        write_stamp_public_key(settings, PlatformKeys(pair))
+    finally:
+        chain.close()
 
 
 @dataclass
@@ -54,14 +89,19 @@ class DemoStack:
 def demo_stack(data: Path) -> Iterator[DemoStack]:
     port = _free_port()
     settings = ApiSettings(anvil_port=port, rpc_url=f"http://127.0.0.1:{port}", data_dir=data, keystore_password="console-test",
-                           write_wait_timeout=30.0, token_cache_seconds=0.0)
+                           write_wait_timeout=30.0, token_cache_seconds=0.0, key_passphrase=KEY_PASSPHRASE)
     log = open(data / "anvil.log", "wb")
-    proc = subprocess.Popen(node.anvil_command(settings, port=port), stdout=log, stderr=subprocess.STDOUT)
+    genesis = month_start(time.time()) - 6 * 3600
+    proc = subprocess.Popen(node.anvil_command(settings, port=port) + ["--timestamp", str(genesis)], stdout=log, stderr=subprocess.STDOUT)
     server = thread = rt = None
     try:
         node.wait_ready(settings.rpc_url)
         deploy(settings, accounts.signer(settings, "governor"), config=default_dev_config(), signer_for=lambda k: accounts.signer(settings, k))
+        publish_platform_key(settings)
         tokens = demo.seed(settings, console=Console(file=io.StringIO()))
+        with Rpc(settings.rpc_url) as rpc:  # the demo's month is over: the clock moves to now
+            rpc.call("evm_setNextBlockTimestamp", [max(int(time.time()), genesis + 7 * 3600)])
+            rpc.call("evm_mine")
         rt = Runtime.open(settings)
         app = create_app(settings, runtime=rt, start_indexer=True)
         http_port = _free_port()

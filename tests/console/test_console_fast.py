@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.console import i18n, ill_actions
+from api.console import i18n, ill_actions, payouts_run
 from api.services import reads
 from tests.console.stack import DemoStack
 
@@ -126,6 +126,8 @@ def test_every_key_used_is_in_both_catalogues() -> None:
     dynamic |= {f"period.status.{s}" for s in ("Open", "Closed")} | {f"member.status.{s}" for s in ("Active", "Suspended", "None", "Unknown")}
     dynamic |= {f"error.status.{s}" for s in (400, 401, 403, 404, 409, 422, 500, 502, 503)}
     dynamic |= {f"nav.{p}" for p in ("overview", "ill", "library", "works", "royalties", "audit", "platform")}
+    dynamic |= {f"payouts.step.{s}" for s in payouts_run.STEPS} | {f"payouts.state.{s}" for s in ("running", "done", "failed")}
+    dynamic |= {f"error.slug.{s}" for s in ("period-open", "not-reconciled", "no-statement-key", "invalid-period")}
     for lang in i18n.LANGS:
         missing = sorted((used | dynamic) - set(i18n.catalogue(lang)))
         assert not missing, f"{lang}: {missing}"
