@@ -5,14 +5,25 @@ every page is fully translated in both languages. Screenshots go to test-artifac
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import re
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.console.stack import DemoStack
+from api.services import reads
+from api.services import statements as statement_service
+from ledger.delivery import WorkKeyring, stamp_key_path
+from ledger.payouts import period_totals
+from rights.periods import parse_period
+from rights.statement import verify, yuan
+from rights.store import LocalContentStore
+from tests.console.stack import DemoStack, month_start
 
 PAGES = {
     "library": ["/console/", "/console/ill", "/console/library"],
@@ -47,7 +58,7 @@ VISIBLE_TEXT = """() => {
   out.push(document.title);
   return out;
 }"""
-ZH_ALLOWED_WORDS = {"JSON", "CSV", "ISBN"}  # acronyms Chinese librarians read as such
+ZH_ALLOWED_WORDS = {"JSON", "CSV", "PDF", "ISBN"}  # acronyms Chinese librarians read as such
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
@@ -161,7 +172,7 @@ def _text_file(n: int, seed: str) -> bytes:
     return (" ".join(words[(i * 7 + len(seed)) % len(words)] + str(i % 13) for i in range(n)) + "\n").encode()
 
 
-def test_register_a_work_by_upload_with_fingerprint_first(sign_in: Any, artifacts: Path) -> None:
+def test_register_a_work_by_upload_with_fingerprint_first(sign_in: Any, stack: DemoStack, artifacts: Path) -> None:
     page = sign_in("publisher")
     page.goto("/console/works")
     body = ("西湖梦寻新注 " * 50 + secrets.token_hex(8) + "\n").encode() + _text_file(3000, "a")
@@ -176,9 +187,23 @@ def test_register_a_work_by_upload_with_fingerprint_first(sign_in: Any, artifact
     assert page.inner_text("#fp-iscc").startswith("ISCC:")
     assert page.locator("#no-duplicates, #near-duplicates").count() == 1
     shot(page, artifacts, "publisher-works-check")
+    page.fill("#confirm-creators", "张岱, 测试编者")
     page.click("#reg-confirm")
     page.wait_for_selector(f"text={title}")
     shot(page, artifacts, "publisher-works-registered")
+    # registered as `register_file` does: the encrypted file and its metadata record are in the content store
+    rt = stack.runtime
+    work_id = rt.chain.contract("Works").call("workIdOf", hashlib.sha256(body).digest())
+    assert work_id
+    with rt.sessions() as session:
+        uri = reads.get_work(session, int(work_id))["metadata_uri"]
+    assert uri.startswith("ipfs://")
+    store = LocalContentStore(stack.settings.content_path)
+    record = json.loads(store.get(uri.removeprefix("ipfs://")))
+    assert record["title"] == title and record["creators"] == ["张岱", "测试编者"]
+    assert record["files"][0]["sha256"] == hashlib.sha256(body).hexdigest()
+    entry = WorkKeyring.for_settings(stack.settings).get(hashlib.sha256(body).hexdigest())
+    assert store.has(entry.content_cid) and entry.size == len(body)
 
     # the same file again: named as already registered, no confirm button
     page.set_input_files("#reg-file", files=[{"name": "book.txt", "mimeType": "text/plain", "buffer": body}])
@@ -224,7 +249,7 @@ def test_platform_closes_a_period_and_nets_sum_to_zero(sign_in: Any, artifacts: 
 
 
 FORBIDDEN = {
-    "library": ["/console/platform/close-period", "/console/royalties/withdraw", "/console/audit/verify"],
+    "library": ["/console/platform/close-period", "/console/royalties/withdraw", "/console/audit/verify", "/console/platform/payouts"],
     "publisher": ["/console/platform/close-period", "/console/ill/1/status", "/console/ill"],
     "auditor": ["/console/platform/close-period", "/console/works", "/console/ill/1/action"],
     "platform": ["/console/ill/1/status", "/console/royalties/withdraw", "/console/works"],
@@ -241,7 +266,7 @@ def test_pages_refuse_what_the_role_may_not_do(sign_in: Any, role: str) -> None:
     page.goto("/console/")
     assert page.locator("#close-period, #withdraw, #verify, #reg-confirm, #new-request").count() == 0
     forms = {"status": "Loaned", "action": "Received", "work_id": "1", "content_hash": "0x" + "ab" * 32, "iscc": "0x" + "cd" * 10,
-             "supplier": "CN-330100-HZL", "own_id": "x", "bibliographic_key": "x"}
+             "supplier": "CN-330100-HZL", "own_id": "x", "bibliographic_key": "x", "month": "2026-10"}
     for path in FORBIDDEN[role]:
         r = page.request.post(path, form={"csrf": csrf(page), **forms}, max_redirects=0)
         assert r.status == 403, (role, path, r.status)
@@ -308,3 +333,112 @@ def test_return_anywhere_forwarding_by_clicking(sign_in: Any, artifacts: Path) -
     row = _row(sup, own_id, "Loaned")
     row.locator("button[data-action=status-LoanCompleted]").click()
     _row(sup, own_id, "LoanCompleted")
+
+
+# ------------------------------------------------------------------------------ payouts and signed statements
+
+
+def demo_month() -> str:
+    """The month the demo stack's royalties fall in (the one before the current month, over)."""
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(month_start(time.time()) - 6 * 3600, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+
+def trusted_key(stack: DemoStack) -> set[str]:
+    return {stamp_key_path(stack.settings).read_text().strip()}
+
+
+def test_platform_runs_payouts_and_sees_progress_then_the_result(sign_in: Any, stack: DemoStack, artifacts: Path, monkeypatch: Any) -> None:
+    month = demo_month()
+    # the real reconciliation, held at its chain-balance step until the page has shown it (no timing)
+    seen, release = threading.Event(), threading.Event()
+    real = statement_service.reconcile
+
+    def held(session: Any, chain: Any, period: Any, **kw: Any) -> Any:
+        outer = kw.pop("progress")
+
+        def progress(step: str, done: int, total: int) -> None:
+            outer(step, done, total)
+            if step == "balances" and done == 1:
+                seen.set()
+                assert release.wait(60), "the test never released the run"
+
+        return real(session, chain, period, progress=progress, **kw)
+
+    monkeypatch.setattr(statement_service, "reconcile", held)
+    page = sign_in("platform")
+    try:
+        page.goto("/console/platform")
+        page.fill("#payouts-month", month)
+        page.click("#payouts-start")
+        page.wait_for_url(f"**/console/platform/payouts/{month}")
+        assert seen.wait(60)
+        page.wait_for_selector("#payouts-status[data-state=running] li.current[data-step=balances] .count")
+        assert re.fullmatch(r"1 / \d+", page.inner_text("li.current[data-step=balances] .count"))
+        assert page.locator("li.done[data-step=raw_events]").count() == 1
+        shot(page, artifacts, "platform-payouts-progress")
+        # a second start of the same month shows the running run, not a second one
+        again = page.request.post("/console/platform/payouts", form={"csrf": csrf(page), "month": month})
+        assert again.ok and 'data-state="running"' in again.text()
+    finally:
+        release.set()
+    page.wait_for_selector("#payouts-status[data-state=done]", timeout=60_000)
+    shot(page, artifacts, "platform-payouts-result")
+    assert page.locator("#reconciled").count() == 1
+
+    with stack.runtime.sessions() as session:
+        totals = period_totals(session, parse_period(month, "Asia/Shanghai"))
+    assert totals.platform_fee > 0 and totals.by_payee
+    assert page.inner_text("#total-fee") == yuan(totals.platform_fee)
+    assert page.inner_text("#total-gross") == yuan(totals.gross)
+    rows = page.locator("#payouts-payees tbody tr[data-payee]")
+    assert rows.count() == len(totals.by_payee)
+    for account, net in totals.by_payee.items():
+        assert yuan(net) in page.inner_text(f"#payouts-payees tr[data-payee='{account}']")
+
+    account, net = next(iter(totals.by_payee.items()))
+    doc = verify(page.request.get(f"/console/platform/payouts/{month}/{account}.json").body(), trusted_key(stack))
+    assert doc["payee"] == account and doc["totals"]["net"] == net and doc["period"] == month
+    pdf = page.request.get(f"/console/platform/payouts/{month}/{account}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    summary = verify(page.request.get(f"/console/platform/payouts/{month}/platform.json").body(), trusted_key(stack))
+    assert summary["kind"] == "platform" and summary["totals"]["platform_fee"] == totals.platform_fee
+
+
+def test_publisher_downloads_signed_pdf_and_json_statements(sign_in: Any, stack: DemoStack, artifacts: Path) -> None:
+    from pypdf import PdfReader
+
+    month = demo_month()
+    page = sign_in("publisher")
+    page.goto("/console/royalties")
+    shot(page, artifacts, "publisher-royalties-statements")
+    account = stack.runtime.address_of("PUB-ZJRM")
+    with stack.runtime.sessions() as session:
+        net = period_totals(session, parse_period(month, "Asia/Shanghai")).by_payee[account]
+
+    with page.expect_download() as dl:
+        page.click(f"a.st-pdf[href$='/{month}.pdf']")
+    data = Path(dl.value.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "Royalty statement" in text and month in text and yuan(net) in text and account in text
+
+    with page.expect_download() as dl:
+        page.click(f"a.st-json[href$='/{month}.json']")
+    doc = verify(Path(dl.value.path()).read_bytes(), trusted_key(stack))
+    assert doc["payee"] == account and doc["totals"]["net"] == net and doc["kind"] == "payee"
+
+    csv_text = page.request.get(f"/console/royalties/statement/{month}.csv").text()
+    assert csv_text.startswith("period,payee,work_id") and sum(int(r.split(",")[9]) for r in csv_text.splitlines()[1:]) == net
+
+
+def test_librarian_forcing_the_payouts_run_is_refused(sign_in: Any, stack: DemoStack) -> None:
+    page = sign_in("library")
+    page.goto("/console/platform")
+    assert page.locator("#payouts-start").count() == 0
+    r = page.request.post("/console/platform/payouts", form={"csrf": csrf(page), "month": demo_month()}, max_redirects=0)
+    assert r.status == 403 and "<html" in r.text()
+    assert page.request.get(f"/console/platform/payouts/{demo_month()}", max_redirects=0).status == 403
