@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rights.periods import Period
+
 from ..problems import Problem
 from ..services.statements import SignedStatements, signed_statements
-from rights.periods import Period
 
 log = logging.getLogger("api.console.payouts")
 
@@ -39,6 +40,7 @@ class PayoutRun:
     result: SignedStatements | None = None
     error: str | None = None
     problems: list[str] = field(default_factory=list)
+    thread: threading.Thread | None = field(default=None, repr=False)
 
     def advance(self, step: str, done: int, total: int) -> None:
         self.step, self.done, self.total = step, done, total
@@ -75,7 +77,8 @@ class PayoutRuns:
                 return current, False
             run = PayoutRun(period=period, started_by=started_by)
             self._runs[period.label] = run
-        threading.Thread(target=_work, args=(rt, run), name=f"payouts-{period.label}", daemon=True).start()
+            run.thread = threading.Thread(target=_work, args=(rt, run), name=f"payouts-{period.label}", daemon=True)
+            run.thread.start()
         return run, True
 
 

@@ -64,10 +64,10 @@ def discard(settings: Any, token: str) -> None:
         shutil.rmtree(staging_dir(settings) / token, ignore_errors=True)
 
 
-def register_staged(rt: Any, session: Session, *, member: str, token: str, content_hash: str, title: str, creators: list[str], language: str) -> Any:
+def register_staged(rt: Any, session: Session, *, actor: Any, token: str, content_hash: str, title: str, creators: list[str], language: str) -> Any:
     """Register the staged upload through ``register_file`` (content store, metadata, sealed keys,
-    chain) as a work of ``member``; returns the ``Registration``. The file must still be the one
-    whose fingerprint the publisher confirmed (``content_hash``)."""
+    chain) as a work of ``actor`` (its custodial key); returns the ``Registration``. The file must
+    still be the one whose fingerprint the publisher confirmed (``content_hash``)."""
     from ledger.delivery import WorkKeyring
     from ledger.registration import register_file
     from rights.errors import RightsError
@@ -82,9 +82,12 @@ def register_staged(rt: Any, session: Session, *, member: str, token: str, conte
             h.update(chunk)
     if "0x" + h.hexdigest() != content_hash:
         raise Problem(409, "upload-changed", "The file changed", "the staged file is not the one whose fingerprint was shown")
+    publisher = rt.signer(actor.member)
+    if publisher.address.lower() != actor.account.lower():
+        raise Problem(409, "key-mismatch", "Key does not match the member", f"the keystore key {actor.member} is not the member's account {actor.account}")
     try:
         reg = register_file(
-            chain=rt.chain, publisher=rt.signer(member), path=path, title=title, creators=creators, language=language,
+            chain=rt.chain, publisher=publisher, path=path, title=title, creators=creators, language=language,
             store=LocalContentStore(rt.settings.content_path), keyring=WorkKeyring.for_settings(rt.settings), index=mirror_index(session),
         )
     except RightsError as exc:

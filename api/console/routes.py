@@ -349,7 +349,7 @@ def works_register(
         raise Problem(422, "invalid-input", "Invalid input", "upload the file first: the confirmation names the checked upload")
     if not title.strip() or not names:
         raise Problem(422, "invalid-input", "Invalid input", "a work needs a title and at least one creator")
-    reg = registration.register_staged(rt, session, member=me.member, token=upload, content_hash=content_hash, title=title,
+    reg = registration.register_staged(rt, session, actor=me, token=upload, content_hash=content_hash, title=title,
                                        creators=names, language=language.strip())
     with rt.writing() as s:
         s.merge(WorkCatalogue(work_id=reg.work_id, title=nfc(title), title_key=nfc(title).casefold()[:512]))

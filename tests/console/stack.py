@@ -54,6 +54,12 @@ def month_start(ts: float) -> int:
     return int(local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
+def demo_month(now: float | None = None) -> str:
+    """The month (YYYY-MM, Asia/Shanghai) the stack's demo royalties fall in: the last one that is over."""
+    start = month_start(time.time() if now is None else now) - 6 * 3600
+    return datetime.fromtimestamp(start, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+
 def publish_platform_key(settings: ApiSettings) -> None:
     """`libledger keys x25519 --member LIBLEDGER-PLATFORM` for the stack (cheap Argon2 cost: dev)."""
     import nacl.pwhash

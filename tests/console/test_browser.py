@@ -23,7 +23,7 @@ from ledger.payouts import period_totals
 from rights.periods import parse_period
 from rights.statement import verify, yuan
 from rights.store import LocalContentStore
-from tests.console.stack import DemoStack, month_start
+from tests.console.stack import DemoStack, demo_month
 
 PAGES = {
     "library": ["/console/", "/console/ill", "/console/library"],
@@ -338,15 +338,6 @@ def test_return_anywhere_forwarding_by_clicking(sign_in: Any, artifacts: Path) -
 # ------------------------------------------------------------------------------ payouts and signed statements
 
 
-def demo_month() -> str:
-    """The month the demo stack's royalties fall in (the one before the current month, over)."""
-    import time
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.fromtimestamp(month_start(time.time()) - 6 * 3600, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
-
-
 def trusted_key(stack: DemoStack) -> set[str]:
     return {stamp_key_path(stack.settings).read_text().strip()}
 
@@ -388,6 +379,7 @@ def test_platform_runs_payouts_and_sees_progress_then_the_result(sign_in: Any, s
     page.wait_for_selector("#payouts-status[data-state=done]", timeout=60_000)
     shot(page, artifacts, "platform-payouts-result")
     assert page.locator("#reconciled").count() == 1
+    assert untranslated(page.evaluate(VISIBLE_TEXT), "zh_CN") == []
 
     with stack.runtime.sessions() as session:
         totals = period_totals(session, parse_period(month, "Asia/Shanghai"))
@@ -406,6 +398,11 @@ def test_platform_runs_payouts_and_sees_progress_then_the_result(sign_in: Any, s
     assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
     summary = verify(page.request.get(f"/console/platform/payouts/{month}/platform.json").body(), trusted_key(stack))
     assert summary["kind"] == "platform" and summary["totals"]["platform_fee"] == totals.platform_fee
+
+    page.click("#lang-switch")
+    page.wait_for_selector("html[lang=en] #payouts-status[data-state=done]")
+    assert untranslated(page.evaluate(VISIBLE_TEXT), "en") == []
+    shot(page, artifacts, "platform-payouts-result-en")
 
 
 def test_publisher_downloads_signed_pdf_and_json_statements(sign_in: Any, stack: DemoStack, artifacts: Path) -> None:

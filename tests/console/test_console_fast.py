@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from api.console import i18n, ill_actions, payouts_run
 from api.services import reads
-from tests.console.stack import DemoStack
+from ledger.mirror.models import RoyaltyAccrual
+from rights.periods import parse_period
+from tests.console.stack import DemoStack, demo_month
 
 CONSOLE = Path(__file__).resolve().parents[2] / "api" / "console"
 TEMPLATES = sorted((CONSOLE / "templates").glob("*.html"))
@@ -244,3 +246,94 @@ def test_bad_form_input_answers_with_a_page(stack: DemoStack) -> None:
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     r = c.post("/console/ill/1/status", data={"csrf": c.cookies.get("ll_csrf"), "status": "Loaned", "charge": "abc", "due_date": "2099-01-01"})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+
+
+# ------------------------------------------------------------------------------ statements, payouts, registration
+
+
+def test_a_statement_that_does_not_reconcile_is_a_page_naming_the_records(stack: DemoStack) -> None:
+    from sqlalchemy import select, update
+
+    month = demo_month()
+    period = parse_period(month, "Asia/Shanghai")
+    pub = stack.runtime.address_of("PUB-ZJRM")
+    rt = stack.runtime
+    with rt.sessions() as s:
+        row = s.execute(select(RoyaltyAccrual).where(
+            RoyaltyAccrual.account == pub, RoyaltyAccrual.kind == "paid",
+            RoyaltyAccrual.block_timestamp >= period.start, RoyaltyAccrual.block_timestamp < period.end,
+        ).limit(1)).scalar_one()
+        key, net = (row.block_number, row.log_index, row.seq), int(row.net)
+    where = (RoyaltyAccrual.block_number == key[0], RoyaltyAccrual.log_index == key[1], RoyaltyAccrual.seq == key[2])
+    named = f"royalty_accruals block {key[0]} log {key[1]}"
+    with rt.writing() as s:
+        s.execute(update(RoyaltyAccrual).where(*where).values(net=net + 1))
+        s.commit()
+    try:
+        c = TestClient(stack.app)
+        _login(c, stack.token("publisher"))
+        r = c.get(f"/console/royalties/statement/{month}.pdf")
+        assert r.status_code == 409 and r.headers["content-type"].startswith("text/html")
+        assert 'id="problems"' in r.text and named in r.text
+
+        p = TestClient(stack.app)
+        _login(p, stack.token("platform"))
+        r = p.post("/console/platform/payouts", data={"csrf": p.cookies.get("ll_csrf"), "month": month}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/console/platform/payouts/{month}"
+        run = payouts_run.runs_of(stack.app).get(month)
+        assert run is not None and run.thread is not None
+        run.thread.join(120)
+        assert run.state == "failed" and any(named in d for d in run.problems)
+        frag = p.get(f"/console/platform/payouts/{month}/status").text
+        assert 'data-state="failed"' in frag and named in frag and "hx-trigger" not in frag
+        assert p.get(f"/console/platform/payouts/{month}/{pub}.json").status_code == 404
+    finally:
+        with rt.writing() as s:
+            s.execute(update(RoyaltyAccrual).where(*where).values(net=net))
+            s.commit()
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    assert c.get(f"/console/royalties/statement/{month}.json").status_code == 200
+
+
+def test_statement_of_an_open_or_invalid_month_is_a_clear_page(stack: DemoStack) -> None:
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    r = c.get(f"/console/royalties/statement/{i18n.month_in_shanghai(__import__('time').time())}.json")
+    assert r.status_code == 409 and "period-open" not in r.text and i18n.translator("zh_CN")("error.slug.period-open") in r.text
+    r = c.get("/console/royalties/statement/2026-13.json")
+    assert r.status_code == 422 and i18n.translator("zh_CN")("error.slug.invalid-period") in r.text
+    assert c.get(f"/console/royalties/statement/{demo_month()}.exe").status_code == 404
+    p = TestClient(stack.app)
+    _login(p, stack.token("platform"))
+    assert p.post("/console/platform/payouts", data={"csrf": p.cookies.get("ll_csrf"), "month": "soon"}).status_code == 422
+    assert p.get("/console/platform/payouts/1999-01").status_code == 404
+
+
+def test_previous_month() -> None:
+    from datetime import datetime, timezone
+
+    assert i18n.previous_month(datetime(2026, 1, 10, tzinfo=timezone.utc)) == "2025-12"
+    assert i18n.previous_month(datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc)) == "2026-10"  # already November in Shanghai
+    assert i18n.previous_month(datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc)) == "2026-09"
+
+
+def test_registration_confirms_only_the_checked_upload(stack: DemoStack) -> None:
+    from api.console import registration
+
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    body = ("《测试》 " * 40 + __import__("secrets").token_hex(8) + " library ledger river mountain\n" * 30).encode()
+    r = c.post("/console/works/check", data={"csrf": c.cookies.get("ll_csrf"), "title": "确认测试"}, files={"file": ("t.txt", body, "text/plain")})
+    assert r.status_code == 200, r.text
+    token = re.search(r'name="upload" value="([0-9a-f]{32})"', r.text).group(1)
+    content_hash = re.search(r'name="content_hash" value="(0x[0-9a-f]{64})"', r.text).group(1)
+    form = {"csrf": c.cookies.get("ll_csrf"), "upload": token, "content_hash": content_hash, "title": "确认测试", "creators": "某人"}
+    # the staged file changed after its fingerprint was shown: refused, nothing registered
+    staged = registration.staged(stack.settings, token)
+    staged.write_bytes(body + b"changed")
+    r = c.post("/console/works", data=form, follow_redirects=False)
+    assert r.status_code == 409 and "<html" in r.text
+    assert not stack.runtime.chain.contract("Works").call("workIdOf", bytes.fromhex(content_hash[2:]))
+    assert c.post("/console/works", data=form | {"creators": " "}, follow_redirects=False).status_code == 422
+    assert c.post("/console/works", data=form | {"upload": "0" * 32}, follow_redirects=False).status_code == 404
