@@ -2,7 +2,8 @@
 
 Seeds 浙江图书馆 (CN-330000-ZJL) with four city/county libraries, three publishers, an auditor,
 the platform and a sponsor; works with terms, licences, digital loans, ILL requests in every
-ISO 18626 status, one closed (and settled) period and royalty balances. Keys go to the keystore
+ISO 18626 status, one closed (and settled) period and royalty balances; with
+``LIBLEDGER_KEY_PASSPHRASE`` set, the platform's X25519 key file too. Keys go to the keystore
 (dev profile creates them), one API token per member to ``data_dir/demo-tokens.json`` (0600).
 Dev chains only: the Overdue example moves the chain's clock forward.
 """
@@ -82,6 +83,7 @@ def seed(settings: Any, *, force: bool = False, console: Console | None = None) 
             writes.mint_credit(rt=rt, actor=plat, to=actor(key).account, amount=5_000_000_00)
         writes.mint_credit(rt=rt, actor=plat, to=actor(SPONSOR[0]).account, amount=10_000_000_00)
         say("[green]✓[/] credit minted: ¥5,000,000.00 per library, ¥10,000,000.00 to the sponsor")
+        say(_platform_key(rt, s))
 
         work_ids: list[tuple[str, int]] = []
         terms_of: dict[str, dict[str, int]] = {}
@@ -161,6 +163,27 @@ def seed(settings: Any, *, force: bool = False, console: Console | None = None) 
         return out
     finally:
         rt.close()
+
+
+def _platform_key(rt: Any, s: ApiSettings) -> str:
+    """The platform's X25519 key (seals uploaded works, signs statements in the console), created and
+    published like `libledger keys x25519 --member LIBLEDGER-PLATFORM` when ``key_passphrase`` is set."""
+    import nacl.pwhash
+
+    from ledger.delivery import PlatformKeys, member_key_path, platform_account, publish_member_key, write_stamp_public_key
+
+    account = platform_account(rt.chain)
+    institution = rt.chain.contract("Consortium").call("member", account)["institutionId"]
+    if bytes(rt.chain.contract("Consortium").call("member", account)["x25519PublicKey"]) != bytes(32):
+        return "[green]✓[/] platform X25519 key already published"
+    if not s.key_passphrase:
+        return "[yellow]![/] no platform X25519 key: set LIBLEDGER_KEY_PASSPHRASE to seal uploads and sign statements in the console"
+    pair = publish_member_key(
+        chain=rt.chain, member=accounts.signer(s, PLATFORM), key_path=member_key_path(s, institution), passphrase=s.key_passphrase,
+        opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,  # dev chains only
+    )
+    write_stamp_public_key(s, PlatformKeys(pair))
+    return f"[green]✓[/] platform X25519 key published; statement key {PlatformKeys(pair).stamp_public_key.hex()[:16]}…"
 
 
 def _ill_demo(rt: Any, s: ApiSettings, actor: Any, licences: dict[str, list[int]], work_ids: list[tuple[str, int]]) -> list[str]:

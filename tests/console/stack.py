@@ -1,6 +1,6 @@
 """The demo stack the console is tested and benchmarked against: its own anvil, libledger
-deployed (dev config), the platform's X25519 key published (it seals registered files and signs
-statements), `libledger demo` data seeded, the app (with its in-process indexer) served by
+deployed (dev config), `libledger demo` data seeded (with the platform's X25519 key: it seals
+registered files and signs statements), the app (with its in-process indexer) served by
 uvicorn on a free loopback port.
 
 The chain starts six hours before the current month (Asia/Shanghai) and the demo is seeded
@@ -60,25 +60,6 @@ def demo_month(now: float | None = None) -> str:
     return datetime.fromtimestamp(start, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
-def publish_platform_key(settings: ApiSettings) -> None:
-    """`libledger keys x25519 --member LIBLEDGER-PLATFORM` for the stack (cheap Argon2 cost: dev)."""
-    import nacl.pwhash
-
-    from ledger import manifest
-    from ledger.chain import Chain
-    from ledger.delivery import PlatformKeys, member_key_path, publish_member_key, write_stamp_public_key
-
-    chain = Chain(settings, manifest.load(settings.manifest_path))
-    try:
-        pair = publish_member_key(
-            chain=chain, member=accounts.signer(settings, demo.PLATFORM), key_path=member_key_path(settings, "LIBLEDGER-PLATFORM"),
-            passphrase=KEY_PASSPHRASE, opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
-        )
-        write_stamp_public_key(settings, PlatformKeys(pair))
-    finally:
-        chain.close()
-
-
 @dataclass
 class DemoStack:
     settings: ApiSettings
@@ -103,7 +84,6 @@ def demo_stack(data: Path) -> Iterator[DemoStack]:
     try:
         node.wait_ready(settings.rpc_url)
         deploy(settings, accounts.signer(settings, "governor"), config=default_dev_config(), signer_for=lambda k: accounts.signer(settings, k))
-        publish_platform_key(settings)
         tokens = demo.seed(settings, console=Console(file=io.StringIO()))
         with Rpc(settings.rpc_url) as rpc:  # the demo's month is over: the clock moves to now
             rpc.call("evm_setNextBlockTimestamp", [max(int(time.time()), genesis + 7 * 3600)])
