@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ledger.config import ChainProfile
 from ledger.config import Settings as LedgerSettings
 
 
@@ -36,3 +37,17 @@ def api_settings(base: LedgerSettings | None = None, **overrides: Any) -> ApiSet
     data = base.model_dump()
     data.update({k: v for k, v in overrides.items() if v is not None})
     return ApiSettings(**data)
+
+
+def platform_key_passphrase(settings: LedgerSettings) -> str | None:
+    """The passphrase of the platform's X25519 key file: ``LIBLEDGER_KEY_PASSPHRASE`` when set;
+    on a ``dev`` chain (make run) the keystore's own password, so the demo signs statements and
+    seals uploads out of the box; on ``qbft`` nothing (the key stays unusable until it is set)."""
+    explicit = getattr(settings, "key_passphrase", None)
+    if explicit:
+        return explicit
+    if settings.chain_profile != ChainProfile.dev:
+        return None
+    from ledger import accounts
+
+    return accounts.password(settings)

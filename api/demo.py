@@ -2,8 +2,8 @@
 
 Seeds 浙江图书馆 (CN-330000-ZJL) with four city/county libraries, three publishers, an auditor,
 the platform and a sponsor; works with terms, licences, digital loans, ILL requests in every
-ISO 18626 status, one closed (and settled) period and royalty balances; with
-``LIBLEDGER_KEY_PASSPHRASE`` set, the platform's X25519 key file too. Keys go to the keystore
+ISO 18626 status, one closed (and settled) period and royalty balances, and the platform's
+X25519 key file (passphrase: ``LIBLEDGER_KEY_PASSPHRASE``, on dev chains the keystore password). Keys go to the keystore
 (dev profile creates them), one API token per member to ``data_dir/demo-tokens.json`` (0600).
 Dev chains only: the Overdue example moves the chain's clock forward.
 """
@@ -21,7 +21,7 @@ from rich.console import Console
 from ledger import accounts
 from ledger.config import ChainProfile
 
-from .config import ApiSettings, api_settings
+from .config import ApiSettings, api_settings, platform_key_passphrase
 from .deps import Actor
 
 LIBRARIES = [
@@ -176,10 +176,11 @@ def _platform_key(rt: Any, s: ApiSettings) -> str:
     institution = rt.chain.contract("Consortium").call("member", account)["institutionId"]
     if bytes(rt.chain.contract("Consortium").call("member", account)["x25519PublicKey"]) != bytes(32):
         return "[green]✓[/] platform X25519 key already published"
-    if not s.key_passphrase:
+    passphrase = platform_key_passphrase(s)
+    if not passphrase:
         return "[yellow]![/] no platform X25519 key: set LIBLEDGER_KEY_PASSPHRASE to seal uploads and sign statements in the console"
     pair = publish_member_key(
-        chain=rt.chain, member=accounts.signer(s, PLATFORM), key_path=member_key_path(s, institution), passphrase=s.key_passphrase,
+        chain=rt.chain, member=accounts.signer(s, PLATFORM), key_path=member_key_path(s, institution), passphrase=passphrase,
         opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,  # dev chains only
     )
     write_stamp_public_key(s, PlatformKeys(pair))

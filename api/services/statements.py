@@ -58,7 +58,9 @@ def platform_signing_key(rt: Any) -> SigningKey:
         key = _keys.get(id(rt))
         if key is not None:
             return key
-        passphrase = getattr(rt.settings, "key_passphrase", None)
+        from ..config import platform_key_passphrase
+
+        passphrase = platform_key_passphrase(rt.settings)
         if not passphrase:
             raise Problem(
                 409, "no-statement-key", "This service cannot sign statements",
