@@ -160,20 +160,50 @@ def token_revoke(token_id: str, data_dir: DataOpt = None) -> None:
 @works_app.command("register")
 @problems_as_lines
 def works_register(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="the work's canonical file")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="the work's canonical file (EPUB, PDF, text)")],
     member: MemberOpt,
-    metadata_uri: Annotated[str, typer.Option("--metadata-uri", help="URI of the metadata record (ipfs://...)")],
-    title: Annotated[Optional[str], typer.Option("--title")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="title (default: the file name)", max=300)] = None,
+    creator: Annotated[Optional[list[str]], typer.Option("--creator", help="creator, e.g. 余华 (repeat for several)")] = None,
+    language: Annotated[str, typer.Option("--language", help="language of the work (BCP 47: zh, zh-Hant, en, ...)")] = "zh",
+    isbn: Annotated[Optional[list[str]], typer.Option("--isbn", help="ISBN-10/13, validated (repeat for several)")] = None,
+    metadata_uri: Annotated[Optional[str], typer.Option(
+        "--metadata-uri", help="register the fingerprint only, with a metadata record hosted elsewhere (the file is not stored)")] = None,
     data_dir: DataOpt = None,
     wait: WaitOpt = True,
 ) -> None:
-    """Fingerprint FILE (SHA-256 + ISCC) and register it as a work of MEMBER (a publisher)."""
-    from rights.fingerprint import fingerprint_file
-
-    from .schemas import _iscc_bytes
+    """Register FILE as a work of MEMBER (a publisher): fingerprint (SHA-256 + ISCC), encrypt it into the
+    content store with its canonical metadata record, seal its key for the platform, then register on
+    chain; near duplicates already on chain are listed. With --metadata-uri only the fingerprint is
+    registered."""
     from .services import writes
 
     s = _settings(data_dir, write_wait_timeout=5.0)
+    title = title or file.stem
+    if metadata_uri is None:
+        from .services.registration import register_path
+
+        rt = _runtime(s)
+        try:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+                progress.add_task(f"fingerprinting, storing and registering {file.name}", total=None)
+                with rt.sessions() as session:
+                    reg = register_path(rt, session, actor=_actor(rt, member), path=file, title=title, creators=creator or [], language=language,
+                                        identifiers=[("isbn", i) for i in isbn or []])
+        finally:
+            rt.close()
+        fp = reg.fingerprint
+        table = Table("work", "sha-256", "iscc", "size", "metadata", "content (encrypted)", "tx", show_header=True)
+        table.add_row(str(reg.work_id), fp.sha256_hex[:16] + "…", fp.iscc_content or fp.iscc_data, f"{fp.size:,} B", reg.metadata_uri,
+                      reg.content_cid, f"{reg.tx_hash} block {reg.block_number}")
+        console.print(table)
+        for n in reg.near_duplicates:
+            console.print(f"[yellow]near duplicate:[/] work {n.work_id} ({n.distance} bits apart)")
+        return
+
+    from rights.fingerprint import fingerprint_file
+
+    from .schemas import _iscc_bytes
+
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
         t = progress.add_task(f"fingerprinting {file.name}", total=None)
         fp = fingerprint_file(file)
@@ -183,7 +213,7 @@ def works_register(
         try:
             w, work_id = writes.register_work(
                 rt=rt, actor=_actor(rt, member), content_hash=fp.sha256, iscc=bytes.fromhex(iscc[2:]), metadata_uri=metadata_uri,
-                title=title or file.stem, wait=wait,
+                title=title, wait=wait,
             )
         finally:
             rt.close()

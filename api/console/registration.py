@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import shutil
@@ -20,12 +19,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rights.errors import DocumentError
-from rights.similarity import NearDuplicateIndex, code_body
 
 from ..problems import Problem
 from ..services import reads
+from ..services.registration import mirror_index, register_path
 
-SCAN = 5000  # most recent registrations held in the near-duplicate index
 STAGED_SECONDS = 3600  # an upload waits this long for its confirmation
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -68,11 +66,6 @@ def register_staged(rt: Any, session: Session, *, actor: Any, token: str, conten
     """Register the staged upload through ``register_file`` (content store, metadata, sealed keys,
     chain) as a work of ``actor`` (its custodial key); returns the ``Registration``. The file must
     still be the one whose fingerprint the publisher confirmed (``content_hash``)."""
-    from ledger.delivery import WorkKeyring
-    from ledger.registration import register_file
-    from rights.errors import RightsError
-    from rights.store import LocalContentStore
-
     import hashlib
 
     path = staged(rt.settings, token)
@@ -85,35 +78,9 @@ def register_staged(rt: Any, session: Session, *, actor: Any, token: str, conten
     publisher = rt.signer(actor.member)
     if publisher.address.lower() != actor.account.lower():
         raise Problem(409, "key-mismatch", "Key does not match the member", f"the keystore key {actor.member} is not the member's account {actor.account}")
-    try:
-        reg = register_file(
-            chain=rt.chain, publisher=publisher, path=path, title=title, creators=creators, language=language,
-            store=LocalContentStore(rt.settings.content_path), keyring=WorkKeyring.for_settings(rt.settings), index=mirror_index(session),
-        )
-    except RightsError as exc:
-        raise Problem(422, "invalid-document", "Not a registrable document", str(exc)) from None
+    reg = register_path(rt, session, actor=actor, path=path, title=title, creators=creators, language=language)
     discard(rt.settings, token)
     return reg
-
-
-def _content_body(iscc_hex: str) -> int | None:
-    """The 64-bit Content-Code body of an on-chain ISCC (raw header + body), if it is one."""
-    try:
-        raw = bytes.fromhex(iscc_hex[2:] if iscc_hex.startswith("0x") else iscc_hex)
-        return code_body("ISCC:" + base64.b32encode(raw).decode().rstrip("="))
-    except Exception:  # noqa: BLE001 - other kinds of code (meta, data) have no text body to compare
-        return None
-
-
-def mirror_index(session: Session) -> NearDuplicateIndex:
-    """Near-duplicate index of the registered works (newest ``SCAN``) from the mirror."""
-    index = NearDuplicateIndex()
-    works, _ = reads.list_works(session, limit=SCAN, cursor=None)
-    for w in works:
-        body = _content_body(w["iscc"])
-        if body is not None:
-            index.add(str(w["id"]), body)
-    return index
 
 
 def check_upload(session: Session, chain: Any, path: Path) -> dict[str, Any]:

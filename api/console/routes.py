@@ -24,7 +24,6 @@ from ..deps import Actor, RuntimeDep, SessionDep, current_member, get_runtime
 from ..problems import Problem, ledger_problem
 from ..services import audit as audit_service
 from ..services import reads, statements, writes
-from ..services.writes import nfc
 from ..tokens import WorkCatalogue
 from . import charts, i18n, ill_actions, payouts_run, registration
 from .web import (
@@ -351,9 +350,6 @@ def works_register(
         raise Problem(422, "invalid-input", "Invalid input", "a work needs a title and at least one creator")
     reg = registration.register_staged(rt, session, actor=me, token=upload, content_hash=content_hash, title=title,
                                        creators=names, language=language.strip())
-    with rt.writing() as s:
-        s.merge(WorkCatalogue(work_id=reg.work_id, title=nfc(title), title_key=nfc(title).casefold()[:512]))
-        s.commit()
     rt.wait_for_block(reg.block_number)
     return back("/works", "registered")
 

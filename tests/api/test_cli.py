@@ -1,0 +1,107 @@
+"""`libledger works register FILE` and friends: the CLI runs as a separate process against the
+API test stack (real anvil, SQLite mirror written by the app's indexer), through the same
+service layer as the API and the console."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nacl.pwhash
+import pytest
+
+from ledger import accounts
+from ledger.chain import Chain
+from ledger.delivery import member_key_path, publish_member_key
+from ledger import manifest
+from rights.store import LocalContentStore
+from tests.rights.conftest import make_epub, prose
+
+LIBLEDGER = [sys.executable, "-m", "ledger.cli"]
+sqlite_only = pytest.mark.parametrize("api", ["sqlite"], indirect=True)
+
+
+def run(api, *args: str) -> subprocess.CompletedProcess[str]:
+    s = api.settings
+    env = dict(os.environ, COLUMNS="250", LIBLEDGER_DATA_DIR=str(s.data_dir), LIBLEDGER_RPC_URL=s.rpc_url,
+               LIBLEDGER_DATABASE_URL=s.database_url, LIBLEDGER_KEYSTORE_PASSWORD=s.keystore_password)
+    return subprocess.run([*LIBLEDGER, *args], env=env, capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture
+def platform_key(api):
+    """The platform's X25519 key on chain (registration seals each work's key for it)."""
+    s = api.settings
+    chain = Chain(s, manifest.load(s.manifest_path))
+    try:
+        if bytes(chain.contract("Consortium").call("member", api.accounts["LIBLEDGER-PLATFORM"])["x25519PublicKey"]) == bytes(32):
+            publish_member_key(chain=chain, member=accounts.signer(s, "LIBLEDGER-PLATFORM"),
+                               key_path=member_key_path(s, "LIBLEDGER-PLATFORM"), passphrase="platform pass",
+                               opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE)
+    finally:
+        chain.close()
+
+
+def _book(tmp_path: Path, seed: int, title: str) -> Path:
+    return make_epub(tmp_path / f"{seed}.epub", title=title, language="zh",
+                     chapters=[(f"第{i}章", prose(seed * 10 + i, 600)) for i in range(1, 4)])
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@sqlite_only
+def test_register_file_stores_content_and_metadata_then_registers(api, platform_key, tmp_path):
+    book = _book(tmp_path, 1, "西湖梦寻")
+    proc = run(api, "works", "register", str(book), "--member", "PUB-ZJPP", "--title", "西湖梦寻",
+               "--creator", "张岱", "--language", "zh", "--isbn", "978-7-02-000220-7")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = api.get("/works", params={"title": "西湖梦寻"}).json()["items"]
+    [work] = [w for w in found if w["holder"].lower() == api.accounts["PUB-ZJPP"].lower()]
+    assert str(work["id"]) in proc.stdout
+    # the metadata record the chain points at is in the content store, canonical JSON naming the book
+    store = LocalContentStore(api.settings.content_path)
+    cid = work["metadata_uri"].removeprefix("ipfs://")
+    record = json.loads(store.get(cid))
+    assert record["title"] == "西湖梦寻" and record["creators"] == ["张岱"] and record["language"] == "zh"
+    assert record["files"][0]["sha256"] in work["content_hash"]
+    # the stored content is encrypted: the EPUB's bytes are not in the store as they are
+    assert book.read_bytes() not in {p.read_bytes() for p in Path(api.settings.content_path).rglob("*") if p.is_file()}
+
+    again = _one_error_line(run(api, "works", "register", str(book), "--member", "PUB-ZJPP"))
+    assert "WorkAlreadyRegistered" in again or "already registered" in again
+
+
+@sqlite_only
+def test_only_publishers_register_and_nothing_is_stored_when_refused(api, platform_key, tmp_path):
+    store_dir = Path(api.settings.content_path)
+    before = sorted(p.name for p in store_dir.rglob("*")) if store_dir.exists() else []
+    line = _one_error_line(run(api, "works", "register", str(_book(tmp_path, 2, "不是出版社")), "--member", "CN-330000-ZJL"))
+    assert "publisher" in line.lower() or "403" in line, line
+    after = sorted(p.name for p in store_dir.rglob("*")) if store_dir.exists() else []
+    assert after == before
+
+
+@sqlite_only
+def test_unreadable_file_is_one_clear_line(api, platform_key, tmp_path):
+    bad = tmp_path / "broken.epub"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    line = _one_error_line(run(api, "works", "register", str(bad), "--member", "PUB-ZJPP"))
+    assert "422" in line
+
+
+@sqlite_only
+def test_fingerprint_only_registration_with_external_metadata(api, tmp_path):
+    book = _book(tmp_path, 3, "外部元数据")
+    proc = run(api, "works", "register", str(book), "--member", "PUB-SHYW", "--metadata-uri", "ipfs://bafy-external", "--title", "外部元数据")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [work] = api.get("/works", params={"title": "外部元数据"}).json()["items"]
+    assert work["metadata_uri"] == "ipfs://bafy-external"
