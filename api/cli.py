@@ -32,6 +32,7 @@ token_app = typer.Typer(help="API tokens (bearer secrets mapped to one member)."
 works_app = typer.Typer(help="Works: register and look up.", no_args_is_help=True)
 licences_app = typer.Typer(help="Licences: acquire and list.", no_args_is_help=True)
 ill_app = typer.Typer(help="Interlibrary loan requests.", no_args_is_help=True)
+loans_app = typer.Typer(help="Digital loans: check out and check in.", no_args_is_help=True)
 
 
 def problems_as_lines(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,12 +42,10 @@ def problems_as_lines(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except Problem as p:
-            err.print(f"[bold red]error ({p.status}):[/] {p.detail}" + (f" [dim][{p.extensions['error']}][/]" if p.extensions.get("error") else ""), highlight=False)
-            raise typer.Exit(1) from None
-        except LedgerError as exc:
-            p = ledger_problem(exc)
-            err.print(f"[bold red]error ({p.status}):[/] {p.detail}", highlight=False)
+        except (Problem, LedgerError) as exc:
+            p = exc if isinstance(exc, Problem) else ledger_problem(exc)
+            name = p.extensions.get("error")
+            err.print(f"[bold red]error ({p.status}):[/] {p.detail}" + (f" [dim]\\[{name}][/]" if name else ""), highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -338,6 +337,29 @@ def ill_status(
     console.print(f"{request_id} → {status}: {_status(w)}")
 
 
+@ill_app.command("act")
+@problems_as_lines
+def ill_act(
+    member: MemberOpt, request_id: str,
+    action: Annotated[str, typer.Argument(help="Received, Cancel, Renew, ShippedReturn, ShippedForward or Lost")],
+    forward_to: Annotated[Optional[str], typer.Option("--forward-to", help="ISIL of the library the item goes to (ShippedForward: return anywhere)")] = None,
+    data_dir: DataOpt = None, wait: WaitOpt = True,
+) -> None:
+    """Requester: act on REQUEST_ID (ISO 18626 requesting-agency messages)."""
+    from .services import writes
+    from .services.reads import ILL_ACTION
+
+    if action not in ILL_ACTION:
+        raise Problem(422, "invalid-input", "Invalid input", f"unknown action {action!r}: one of {', '.join(ILL_ACTION)}")
+    rt = _runtime(_settings(data_dir, write_wait_timeout=5.0))
+    try:
+        to = rt.address_of(forward_to) if forward_to else None
+        w = writes.ill_act(rt=rt, actor=_actor(rt, member), request_id=request_id, action=action, forward_to=to, wait=wait)
+    finally:
+        rt.close()
+    console.print(f"{request_id} ← {action}: {_status(w)}")
+
+
 @ill_app.command("show")
 @problems_as_lines
 def ill_show(request_id: str, data_dir: DataOpt = None) -> None:
@@ -356,6 +378,41 @@ def ill_show(request_id: str, data_dir: DataOpt = None) -> None:
     for h in hist:
         table.add_row(str(h["block_number"]), h["event"] or "?", str(h.get("summary") or ""), h["tx_hash"][:18] + "…")
     console.print(table)
+
+
+# ------------------------------------------------------------------------------ digital loans
+
+
+@loans_app.command("checkout")
+@problems_as_lines
+def loans_checkout(
+    member: MemberOpt, licence: Annotated[int, typer.Option("--licence", help="licence id (held by MEMBER)")],
+    data_dir: DataOpt = None, wait: WaitOpt = True,
+) -> None:
+    """Lend one digital copy under LICENCE (never more at once than the licence's copies; no patron
+    data goes on chain: the loan carries a random reference)."""
+    from .services import writes
+
+    rt = _runtime(_settings(data_dir, write_wait_timeout=5.0))
+    try:
+        w, loan_id = writes.checkout(rt=rt, actor=_actor(rt, member), licence_id=licence, wait=wait)
+    finally:
+        rt.close()
+    console.print(f"loan [bold]{loan_id if loan_id is not None else '?'}[/] under licence {licence}: {_status(w)}")
+
+
+@loans_app.command("checkin")
+@problems_as_lines
+def loans_checkin(member: MemberOpt, loan_id: int, data_dir: DataOpt = None, wait: WaitOpt = True) -> None:
+    """Return digital loan LOAN_ID (the copy is free to lend again)."""
+    from .services import writes
+
+    rt = _runtime(_settings(data_dir, write_wait_timeout=5.0))
+    try:
+        w = writes.checkin(rt=rt, actor=_actor(rt, member), loan_id=loan_id, wait=wait)
+    finally:
+        rt.close()
+    console.print(f"loan {loan_id} returned: {_status(w)}")
 
 
 # ------------------------------------------------------------------------------ demo
@@ -381,3 +438,4 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(works_app, name="works")
     app.add_typer(licences_app, name="licences")
     app.add_typer(ill_app, name="ill")
+    app.add_typer(loans_app, name="loans")

@@ -105,3 +105,66 @@ def test_fingerprint_only_registration_with_external_metadata(api, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [work] = api.get("/works", params={"title": "外部元数据"}).json()["items"]
     assert work["metadata_uri"] == "ipfs://bafy-external"
+
+
+def _ok(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+@sqlite_only
+def test_token_created_by_the_cli_is_shown_once_works_and_can_be_revoked(api):
+    out = _ok(run(api, "token", "create", "--member", "CN-330200-NBL", "--name", "cli test"))
+    secret = out.strip().splitlines()[-1]
+    assert secret.startswith("llt_")
+    me = api.client.get("/members/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["account"].lower() == api.accounts["CN-330200-NBL"].lower()
+    listed = _ok(run(api, "token", "list", "--member", "CN-330200-NBL"))
+    token_id = secret.removeprefix("llt_").split("_", 1)[0]
+    assert token_id in listed and secret not in listed  # the secret is never shown again
+    _ok(run(api, "token", "revoke", token_id))
+    assert api.client.get("/members/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+@sqlite_only
+def test_licence_loans_and_an_ill_run_from_the_command_line(api, tmp_path):
+    import re
+    import time
+
+    pub, lib, lib2 = "PUB-ZJPP", "CN-330000-ZJL", "CN-330100-HZL"
+    book = _book(tmp_path, 4, "命令行借阅")
+    _ok(run(api, "works", "register", str(book), "--member", pub, "--metadata-uri", "ipfs://bafy-cli", "--title", "命令行借阅"))
+    [work] = api.get("/works", params={"title": "命令行借阅"}).json()["items"]
+    terms = api.post("/terms", pub, {"kind": "PerpetualCopies", "price": 5_000, "copies": 1, "loan_period_seconds": 14 * 86400, "ill_allowed": True,
+                                       "legal_text_uri": "ipfs://legal-cli"})
+    assert terms.status_code == 201, terms.text
+    terms_id = int(terms.json()["id"])
+    assert api.post(f"/works/{work['id']}/terms", pub, {"terms_id": terms_id}).status_code in (200, 201)
+
+    _ok(run(api, "licences", "acquire", "--member", lib, "--work", str(work["id"]), "--terms", str(terms_id)))
+    [lic] = api.get("/licences", params={"holder": lib, "work_id": work["id"]}).json()["items"]
+    assert lic["copies"] == 1 and lic["paid"]["amount"] == 5_000
+
+    out = _ok(run(api, "loans", "checkout", "--member", lib, "--licence", str(lic["id"])))
+    loan_id = int(re.search(r"loan (\d+) under licence", out).group(1))
+    refused = _one_error_line(run(api, "loans", "checkout", "--member", lib, "--licence", str(lic["id"])))
+    assert "LicensingNoFreeCopy" in refused  # never more loans at once than copies owned
+    _ok(run(api, "loans", "checkin", "--member", lib, str(loan_id)))
+    assert api.get(f"/licences/{lic['id']}/usage").json()["licence"]["active_loans"] == 0
+
+    own = f"CLI-{time.time_ns() % 10**9}"
+    out = _ok(run(api, "ill", "request", "--member", lib2, "--supplier", lib, "--own-id", own, "--work", str(work["id"]), "--max-cost", "1000"))
+    rid = re.search(r"ILL request (\d+)", out).group(1)
+    due = int(time.time()) + 30 * 86400
+    _ok(run(api, "ill", "status", "--member", lib, rid, "WillSupply"))
+    _ok(run(api, "ill", "status", "--member", lib, rid, "Loaned", "--due", str(due), "--charge", "800"))
+    wrong = _one_error_line(run(api, "ill", "act", "--member", lib, rid, "Received"))
+    assert "IllWrongParty" in wrong
+    assert "unknown action" in _one_error_line(run(api, "ill", "act", "--member", lib2, rid, "Teleported"))
+    _ok(run(api, "ill", "act", "--member", lib2, rid, "Received"))
+    _ok(run(api, "ill", "act", "--member", lib2, rid, "ShippedReturn"))
+    _ok(run(api, "ill", "status", "--member", lib, rid, "LoanCompleted"))
+    shown = _ok(run(api, "ill", "show", rid))
+    assert "LoanCompleted" in shown
+    hist = api.get(f"/ill/requests/{rid}/history").json()["items"]
+    assert [h["summary"]["to"] for h in hist if h["event"] == "StatusChanged"] == ["WillSupply", "Loaned", "LoanCompleted"]
