@@ -2,8 +2,10 @@
 
 Every statement is checked three ways before it is produced:
 
-0. the mirror's ``royalty_accruals`` projection, aggregated per account in SQL, equals the same
-   figures recomputed from the raw events (a tampered projection row is named);
+0. the mirror's projections equal the same figures recomputed from the raw events: the
+   ``royalty_accruals`` rows per account (one scan of the period's accruals in SQL), and the
+   ``royalty_rollups`` the statement totals are read from, per account and per (payee, work)
+   (a tampered accrual or rollup row is named);
 1. the payment records in the mirror's raw events (``Royalties:RoyaltyPaid`` / ``RoyaltyEscrowed``
    / ``EscrowReleased``) give each account's credits in the period — the statement's figures;
 2. the statement's own identities hold (gross = fee + nets + escrow kept; see ``rights.payouts``);
@@ -25,12 +27,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rights.payouts import PaymentRecord, PeriodStatements, build_statements
-from rights.periods import Period
+from rights.periods import Period, utc_month_bounds, utc_months_plan
 
 from .chain import Chain
 from .errors import LedgerError
 from .mirror.db import is_sqlite
-from .mirror.models import Block, RawEvent, RoyaltyAccrual
+from .mirror.models import ESCROW_ACCOUNT, Block, RawEvent, RoyaltyAccrual, RoyaltyRollup
 
 REF_KINDS = {0: "none", 1: "licence", 2: "digital_loan", 3: "ill_request"}
 PAYMENT_EVENTS = ("RoyaltyPaid", "RoyaltyEscrowed", "EscrowReleased")
@@ -132,8 +134,9 @@ def credits_by_account(records: list[PaymentRecord]) -> dict[str, int]:
 CREDITING_KINDS = ("paid", "fee", "released")
 
 
-def projection_credits(session: Session, period: Period) -> dict[str, int]:
-    """Fen credited per account in ``period`` according to the ``royalty_accruals`` projection.
+def accrual_credits(session: Session, period: Period) -> dict[str, int]:
+    """Fen credited per account in ``period`` according to the ``royalty_accruals`` rows
+    themselves (one scan of the period's accruals; the statements read the rollup instead).
 
     Summed by the database on PostgreSQL (exact NUMERIC); on SQLite, whose SUM goes through
     floating point beyond 64 bits, the rows are summed in Python.
@@ -153,16 +156,80 @@ def projection_credits(session: Session, period: Period) -> dict[str, int]:
     return {account: int(total) for account, total in rows}
 
 
+RollupKey = tuple[str, int, str]  # (account or ESCROW_ACCOUNT, work id, kind)
+
+
+def _accrual_sums(session: Session, lo: int, hi: int, *, account: str | None = None) -> dict[RollupKey, list[int]]:
+    """Sums of the accruals with ``lo <= block_timestamp < hi`` per rollup key: [net, gross, rows]."""
+    a = RoyaltyAccrual
+    where = [a.block_timestamp >= lo, a.block_timestamp < hi]
+    if account is not None:
+        where.append(a.account == account if account != ESCROW_ACCOUNT else a.account.is_(None))
+    out: dict[RollupKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    if is_sqlite(session.get_bind()):
+        for acct, work, kind, net, gross in session.execute(select(a.account, a.work_id, a.kind, a.net, a.gross).where(*where)):
+            s = out[(acct or ESCROW_ACCOUNT, int(work), kind)]
+            s[0] += int(net)
+            s[1] += int(gross)
+            s[2] += 1
+        return out
+    rows = session.execute(
+        select(a.account, a.work_id, a.kind, func.sum(a.net), func.sum(a.gross), func.count())
+        .where(*where).group_by(a.account, a.work_id, a.kind)
+    )
+    for acct, work, kind, net, gross, n in rows:
+        s = out[(acct or ESCROW_ACCOUNT, int(work), kind)]
+        s[0] += int(net)
+        s[1] += int(gross)
+        s[2] += int(n)
+    return out
+
+
+def rollup_sums(session: Session, period: Period) -> dict[RollupKey, list[int]]:
+    """[net, gross, accrual rows] per (account, work, kind) for ``period``, from ``royalty_rollups``.
+
+    The rollup is kept per UTC month; the period's month in its own zone is assembled exactly
+    from the UTC months it overlaps plus or minus the accruals of the boundary slices
+    (``rights.periods.utc_months_plan``; 8 hours at each end for Asia/Shanghai).
+    """
+    months, slices = utc_months_plan(period)
+    out: dict[RollupKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    if months:
+        r = RoyaltyRollup
+        for acct, work, kind, net, gross, n in session.execute(
+            select(r.account, r.work_id, r.kind, r.net, r.gross, r.accruals).where(r.month.in_(months))
+        ):
+            s = out[(acct, work, kind)]
+            s[0] += net
+            s[1] += gross
+            s[2] += n
+    for lo, hi, sign in slices:
+        for key, (net, gross, n) in _accrual_sums(session, lo, hi).items():
+            s = out[key]
+            s[0] += sign * net
+            s[1] += sign * gross
+            s[2] += sign * n
+    return {k: v for k, v in out.items() if v != [0, 0, 0]}
+
+
+def projection_credits(session: Session, period: Period) -> dict[str, int]:
+    """Fen credited per account in ``period`` according to the projection (``royalty_rollups``)."""
+    return period_totals(session, period).credits
+
+
 @dataclass
 class PeriodTotals:
-    """A period's statements at scale, aggregated by the database from ``royalty_accruals``:
-    net fen per (payee, work), per payee, the platform's fee and the payments' gross."""
+    """A period's statements at scale, read from the ``royalty_rollups`` projection: net fen per
+    (payee, work), per payee, per account credited (fee recipient included), the platform's fee
+    and the payments' gross."""
 
     by_payee_work: dict[tuple[str, int], int]
     by_payee: dict[str, int]
     platform_fee: int
     gross: int
     escrowed: int
+    paid_nets: int = 0
+    credits: dict[str, int] = field(default_factory=dict)
 
     def check(self) -> list[str]:
         """gross = fee + payees' nets from payments + escrow kept (released escrow excluded)."""
@@ -170,37 +237,61 @@ class PeriodTotals:
             f"gross {self.gross} != fee {self.platform_fee} + nets {self.paid_nets} + escrow {self.escrowed}"
         ]
 
-    paid_nets: int = 0
-
 
 def period_totals(session: Session, period: Period) -> PeriodTotals:
-    """Statement totals for ``period`` computed in SQL (PostgreSQL: exact NUMERIC sums)."""
-    in_period = (RoyaltyAccrual.block_timestamp >= period.start, RoyaltyAccrual.block_timestamp < period.end)
+    """Statement totals for ``period`` from the rollup (see ``rollup_sums``); amounts in fen."""
     by_pw: dict[tuple[str, int], int] = {}
     by_p: dict[str, int] = defaultdict(int)
-    rows = session.execute(
-        select(RoyaltyAccrual.account, RoyaltyAccrual.work_id, func.sum(RoyaltyAccrual.net))
-        .where(RoyaltyAccrual.kind.in_(("paid", "released")), *in_period)
-        .group_by(RoyaltyAccrual.account, RoyaltyAccrual.work_id)
-    )
-    for account, work, net in rows:
-        by_pw[(account, int(work))] = int(net)
-        by_p[account] += int(net)
-    kinds = dict(
-        session.execute(
-            select(RoyaltyAccrual.kind, func.sum(RoyaltyAccrual.net)).where(*in_period).group_by(RoyaltyAccrual.kind)
-        ).all()
-    )
-    # gross once per payment: every payment has exactly one fee row (a zero fee reverts on chain)
-    gross = session.execute(select(func.sum(RoyaltyAccrual.gross)).where(RoyaltyAccrual.kind == "fee", *in_period)).scalar()
+    credits: dict[str, int] = defaultdict(int)
+    kinds: dict[str, int] = defaultdict(int)
+    gross = 0
+    for (account, work, kind), (net, g, _n) in rollup_sums(session, period).items():
+        kinds[kind] += net
+        if kind in CREDITING_KINDS and account != ESCROW_ACCOUNT:
+            credits[account] += net
+        if kind in ("paid", "released"):
+            by_pw[(account, work)] = by_pw.get((account, work), 0) + net
+            by_p[account] += net
+        elif kind == "fee":
+            # gross once per payment: every payment has exactly one fee row (a zero fee reverts on chain)
+            gross += g
     return PeriodTotals(
         by_payee_work=by_pw,
         by_payee=dict(by_p),
-        platform_fee=int(kinds.get("fee") or 0),
-        gross=int(gross or 0),
-        escrowed=int(kinds.get("escrowed") or 0),
-        paid_nets=int(kinds.get("paid") or 0),
+        platform_fee=kinds["fee"],
+        gross=gross,
+        escrowed=kinds["escrowed"],
+        paid_nets=kinds["paid"],
+        credits=dict(credits),
     )
+
+
+def rollup_rows_differing(session: Session, period: Period, account: str) -> list[str]:
+    """Rows of ``royalty_rollups`` for ``account`` (in the UTC months ``period`` reads whole)
+    that differ from the sums of the accrual rows they stand for."""
+    months, _ = utc_months_plan(period)
+    r = RoyaltyRollup
+    bad: list[str] = []
+    for month in months:
+        lo, hi = utc_month_bounds(month)
+        expected = _accrual_sums(session, lo, hi, account=account)
+        stored = {
+            (work, kind): [net, gross, n]
+            for work, kind, net, gross, n in session.execute(
+                select(r.work_id, r.kind, r.net, r.gross, r.accruals).where(r.month == month, r.account == account)
+            )
+        }
+        for work, kind in sorted(stored.keys() | {(w, k) for (_a, w, k) in expected}):
+            want = expected.get((account, work, kind), [0, 0, 0])
+            have = stored.get((work, kind))
+            if have is None:
+                bad.append(f"missing royalty_rollups row month={month} account={account} work_id={work} kind={kind}")
+            elif have != want:
+                bad.append(
+                    f"royalty_rollups month={month} account={account} work_id={work} kind={kind} "
+                    f"(net/gross/accruals {have[0]}/{have[1]}/{have[2]}, the accruals give {want[0]}/{want[1]}/{want[2]})"
+                )
+    return bad
 
 
 def _projection_rows_differing(session: Session, period: Period, account: str, records: list[PaymentRecord]) -> list[str]:
@@ -225,6 +316,36 @@ def _projection_rows_differing(session: Session, period: Period, account: str, r
     return bad
 
 
+def projection_differences(
+    session: Session, period: Period, records: list[PaymentRecord], credits: dict[str, int], statements: PeriodStatements
+) -> list[str]:
+    """Leg 0: the projections against the raw events, per account (accrual rows and rollup) and
+    per (payee, work) (rollup); every difference names the projection rows involved."""
+    problems: list[str] = []
+    accrued = accrual_credits(session, period)
+    for account in sorted(set(credits) | set(accrued)):
+        if accrued.get(account, 0) != credits.get(account, 0):
+            rows = _projection_rows_differing(session, period, account, records)
+            problems.append(
+                f"{account}: the royalty_accruals projection credits {accrued.get(account, 0)} fen, the raw events "
+                f"{credits.get(account, 0)} ({'; '.join(rows[:8]) or 'totals differ'})"
+            )
+    totals = period_totals(session, period)
+    problems += [f"royalty_rollups: {p}" for p in totals.check()]
+    raw_by_pw = {(payee, work): net for payee, ps in statements.payees.items() for work, net in ps.by_work().items()}
+    suspects = {a for a in set(credits) | set(totals.credits) if totals.credits.get(a, 0) != credits.get(a, 0)}
+    suspects |= {p for (p, w) in set(raw_by_pw) | set(totals.by_payee_work) if totals.by_payee_work.get((p, w), 0) != raw_by_pw.get((p, w), 0)}
+    if statements.gross_total != totals.gross or statements.platform_fee != totals.platform_fee:
+        suspects |= {a for a in totals.credits if a not in statements.payees}  # the fee recipient
+    for account in sorted(suspects):
+        rows = rollup_rows_differing(session, period, account)
+        problems.append(
+            f"{account}: the royalty_rollups projection credits {totals.credits.get(account, 0)} fen, the raw events "
+            f"{credits.get(account, 0)} ({'; '.join(rows[:8]) or 'per-work figures differ'})"
+        )
+    return problems
+
+
 def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: bool = False) -> Reconciled:
     """Statements for ``period``, checked against the chain; raises ``ReconciliationError``."""
     head_ts = session.execute(select(func.max(Block.timestamp))).scalar()
@@ -247,14 +368,7 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
         return royalties.call("balanceOf", account, block=block)
 
     credits = credits_by_account(records)
-    projected = projection_credits(session, period)
-    for account in sorted(set(credits) | set(projected)):
-        if projected.get(account, 0) != credits.get(account, 0):
-            rows = _projection_rows_differing(session, period, account, records)
-            problems.append(
-                f"{account}: the royalty_accruals projection credits {projected.get(account, 0)} fen, the raw events "
-                f"{credits.get(account, 0)} ({'; '.join(rows[:8]) or 'totals differ'})"
-            )
+    problems += projection_differences(session, period, records, credits, statements)
     withdrawn = _withdrawals(session, period)
     accounts = sorted(set(credits) | set(withdrawn))
     for account in accounts:
