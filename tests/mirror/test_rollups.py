@@ -12,8 +12,13 @@ from sqlalchemy import inspect, select, update
 
 from ledger.mirror import db as mirror_db
 from ledger.mirror.check import check
+from ledger.mirror.db import session_factory
 from ledger.mirror.models import RoyaltyAccrual, RoyaltyRollup
 from ledger.mirror.store import Store
+from ledger.payouts import payment_records, rollup_sums
+from ledger.payouts_raw import raw_sums
+from rights.payouts import sums_by_key
+from rights.periods import period_of
 from tests.flows import METERED, acquire, checkout, offer_terms, register_work, travel
 from tests.mirror.conftest import index_once, mirror_state
 from tests.mirror.test_projections import rights_flows
@@ -144,3 +149,22 @@ def test_migration_0004_fills_the_rollup_of_an_existing_mirror_and_downgrades(mi
     assert "royalty_rollups" not in inspect(engine).get_table_names()
     with engine.connect() as conn:
         assert conn.scalar(select(RoyaltyAccrual.net).where(RoyaltyAccrual.block_number == 1, RoyaltyAccrual.seq == 0)) == 2**70
+
+
+def test_raw_event_sums_equal_the_rollup_and_the_records_in_every_month(chain, actors, settings, deployment, mirror_url, engine_for):
+    """The raw-events leg (PostgreSQL: one SQL aggregate over the JSONB args) equals the same
+    sums over the decoded records, and the rollup read for the month, in every month touched."""
+    rights_flows(chain, actors)
+    more_payments(chain, actors, rounds=3)
+    engine = engine_for(mirror_url)
+    index_once(settings, deployment, engine)
+    with engine.connect() as conn:
+        stamps = conn.execute(select(RoyaltyAccrual.block_timestamp)).scalars().all()
+    periods = {period_of(ts) for ts in stamps}
+    assert len(periods) >= 2
+    with session_factory(engine)() as s:
+        for period in periods:
+            from_records = sums_by_key(payment_records(s, period))
+            assert from_records and raw_sums(s, period) == from_records
+            assert rollup_sums(s, period) == from_records
+            assert {k[2] for p in periods for k in raw_sums(s, p)} == {"paid", "fee", "escrowed", "released"}
