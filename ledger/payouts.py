@@ -182,6 +182,21 @@ def projection_differences(
     return problems
 
 
+def mirror_legs(
+    session: Session, period: Period, records: Callable[[], list[PaymentRecord]]
+) -> tuple[PeriodTotals, dict[str, int], list[str]]:
+    """Every check that needs no node: the raw events' sums and identities (legs 1) and the
+    projections against them (leg 0). Returns the statement totals, the fen credited per
+    account (both from the raw events) and the problems found. ``records`` loads the payment
+    records, called only to name rows when something differs."""
+    raw = raw_sums(session, period)
+    credits = credits_from_sums(raw)
+    totals = totals_from_sums(raw)
+    problems = [f"raw events: {p}" for p in totals.check()]
+    problems += projection_differences(session, period, raw, credits, records)
+    return totals, credits, problems
+
+
 def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: bool = False, detail: bool = True) -> Reconciled:
     """Statements for ``period``, checked against the chain; raises ``ReconciliationError``.
 
@@ -200,14 +215,10 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
             loaded.append(payment_records(session, period))
         return loaded[0]
 
-    raw = raw_sums(session, period)
-    credits = credits_from_sums(raw)
-    totals = totals_from_sums(raw)
-    problems = [f"raw events: {p}" for p in totals.check()]
+    totals, credits, problems = mirror_legs(session, period, records)
     statements = build_statements(records(), period) if detail else None
     if statements is not None:
         problems += statements.check()
-    problems += projection_differences(session, period, raw, credits, records)
 
     start_block = _last_block_before(session, period.start)
     end_block = _last_block_before(session, period.end)

@@ -10,7 +10,6 @@ embedded mirrors): the same sums in Python over the decoded records (``rights.pa
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from rights.payouts import SumKey, sums_by_key
@@ -18,9 +17,9 @@ from rights.periods import Period
 
 from .mirror.db import is_sqlite
 
-PG_SUMS = text("""
-SELECT e.account, (r.args->>'workId')::numeric AS work_id, e.kind,
-       SUM(e.net::numeric) AS net, SUM(e.gross::numeric) AS gross, COUNT(*) AS entries
+PG_SUMS = """
+SELECT e.account, (r.args->>'workId')::numeric::text AS work_id, e.kind,
+       SUM(e.net::numeric)::text AS net, SUM(e.gross::numeric)::text AS gross, COUNT(*) AS entries
 FROM raw_events r
 JOIN blocks b ON b.number = r.block_number
 CROSS JOIN LATERAL (
@@ -39,9 +38,9 @@ CROSS JOIN LATERAL (
      WHERE r.event = 'EscrowReleased'
 ) AS e(account, kind, net, gross)
 WHERE r.contract = 'Royalties' AND r.event IN ('RoyaltyPaid', 'RoyaltyEscrowed', 'EscrowReleased')
-  AND b.timestamp >= :start AND b.timestamp < :end
+  AND b.timestamp >= %(start)s AND b.timestamp < %(end)s
 GROUP BY e.account, (r.args->>'workId')::numeric, e.kind
-""")
+"""
 
 
 def raw_sums(session: Session, period: Period) -> dict[SumKey, list[int]]:
@@ -50,5 +49,9 @@ def raw_sums(session: Session, period: Period) -> dict[SumKey, list[int]]:
         from .payouts import payment_records
 
         return sums_by_key(payment_records(session, period))
-    rows = session.execute(PG_SUMS, {"start": period.start, "end": period.end})
+    from .payouts_projection import _fetch, _tune_pg
+
+    conn = session.connection()
+    _tune_pg(conn)
+    rows = _fetch(conn, PG_SUMS, {"start": period.start, "end": period.end})
     return {(account, int(work), kind): [int(net), int(gross), int(n)] for account, work, kind, net, gross, n in rows}

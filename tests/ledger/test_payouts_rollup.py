@@ -12,16 +12,29 @@ from ledger.mirror.models import RoyaltyRollup
 from ledger.payouts import ReconciliationError, accrual_credits, payment_records, period_totals, reconcile
 from rights.payouts import build_statements
 from rights.periods import period_of, utc_month
+from tests.fixtures.postgres import temporary_database
 from tests.flows import acquire, now, offer_terms, register_work
 from tests.ledger.test_payouts_audit import activity, close_period, index  # noqa: F401  (fixture)
 
 
-def test_tampered_rollup_row_fails_reconciliation_and_is_named(chain, settings, deployment, activity, tmp_path):  # noqa: F811
+@pytest.fixture(params=["sqlite", "postgresql"])
+def mirror(request, tmp_path):
+    """A fresh mirror database: SQLite (sums in Python) or PostgreSQL (sums in SQL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.sqlite'}"
+        return
+    yield from temporary_database(request.getfixturevalue("pg_admin_url"), "payouts_")
+
+
+def test_tampered_rollup_row_fails_reconciliation_and_is_named(chain, settings, deployment, activity, mirror):  # noqa: F811
     period = activity["period"]
     close_period(chain, period)
-    engine = index(settings, deployment, f"sqlite:///{tmp_path / 'm.sqlite'}")
+    engine = index(settings, deployment, mirror)
     with session_factory(engine)() as s:
-        reconcile(s, chain, period)  # sound before
+        full = reconcile(s, chain, period)  # sound before
+        totals_only = reconcile(s, chain, period, detail=False)
+        assert totals_only.statements is None and totals_only.credits == full.credits
+        assert totals_only.totals.by_payee == {p: ps.net_total for p, ps in full.statements.payees.items()}
         row = s.execute(select(RoyaltyRollup).where(RoyaltyRollup.kind == "paid").order_by(RoyaltyRollup.month)).scalars().first()
         key = (row.month, row.account, row.work_id, row.kind)
         s.execute(update(RoyaltyRollup).where(RoyaltyRollup.month == key[0], RoyaltyRollup.account == key[1],
