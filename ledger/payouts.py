@@ -182,6 +182,28 @@ def projection_differences(
     return problems
 
 
+BALANCE_BATCH = 200
+
+
+def balances_at(chain: Chain, accounts: list[str], block: int | None) -> dict[str, int]:
+    """``Royalties.balanceOf`` of every account at ``block`` in fen (0 before the deployment),
+    read with batched ``eth_call`` requests of ``BALANCE_BATCH``."""
+    deployed_at = chain.manifest.contracts["Royalties"].block if chain.manifest else 0
+    if block is None or block < deployed_at:
+        return dict.fromkeys(accounts, 0)
+    royalties = chain.contract("Royalties")
+    fn = royalties.abi.function("balanceOf")
+    out: dict[str, int] = {}
+    for i in range(0, len(accounts), BALANCE_BATCH):
+        part = accounts[i : i + BALANCE_BATCH]
+        calls = [("eth_call", [{"to": royalties.address, "data": "0x" + fn.encode(a).hex()}, hex(block)]) for a in part]
+        for account, result in zip(part, chain.rpc.batch(calls)):
+            if isinstance(result, Exception):
+                raise result
+            out[account] = fn.decode_output(bytes.fromhex(result[2:]))
+    return out
+
+
 def mirror_legs(
     session: Session, period: Period, records: Callable[[], list[PaymentRecord]]
 ) -> tuple[PeriodTotals, dict[str, int], list[str]]:
@@ -222,18 +244,12 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
 
     start_block = _last_block_before(session, period.start)
     end_block = _last_block_before(session, period.end)
-    royalties = chain.contract("Royalties")
-    deployed_at = chain.manifest.contracts["Royalties"].block if chain.manifest else 0
-
-    def balance(account: str, block: int | None) -> int:
-        if block is None or block < deployed_at:
-            return 0
-        return royalties.call("balanceOf", account, block=block)
-
     withdrawn = _withdrawals(session, period)
     accounts = sorted(set(credits) | set(withdrawn))
+    before = balances_at(chain, accounts, start_block)
+    after = balances_at(chain, accounts, end_block)
     for account in accounts:
-        delta = balance(account, end_block) - balance(account, start_block)
+        delta = after[account] - before[account]
         expected = credits.get(account, 0)
         if delta + withdrawn.get(account, 0) != expected:
             involved = [f"{r.tx_hash}#{r.log_index}" for r in records() if r.fee_recipient == account or any(p == account for p, _ in r.nets)]
