@@ -204,27 +204,44 @@ def balances_at(chain: Chain, accounts: list[str], block: int | None) -> dict[st
     return out
 
 
+#: ``progress(step, done, total)``: ``reconcile`` reports "raw_events", "projection" and
+#: "balances" (one call per account checked on chain); it never changes the result.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
 def mirror_legs(
-    session: Session, period: Period, records: Callable[[], list[PaymentRecord]]
+    session: Session, period: Period, records: Callable[[], list[PaymentRecord]], progress: Progress | None = None
 ) -> tuple[PeriodTotals, dict[str, int], list[str]]:
     """Every check that needs no node: the raw events' sums and identities (legs 1) and the
     projections against them (leg 0). Returns the statement totals, the fen credited per
     account (both from the raw events) and the problems found. ``records`` loads the payment
     records, called only to name rows when something differs."""
+    progress = progress or _no_progress
+    progress("raw_events", 0, 1)
     raw = raw_sums(session, period)
     credits = credits_from_sums(raw)
     totals = totals_from_sums(raw)
     problems = [f"raw events: {p}" for p in totals.check()]
+    progress("projection", 0, 1)
     problems += projection_differences(session, period, raw, credits, records)
     return totals, credits, problems
 
 
-def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: bool = False, detail: bool = True) -> Reconciled:
+def reconcile(
+    session: Session, chain: Chain, period: Period, *, allow_open: bool = False, detail: bool = True,
+    progress: Progress | None = None,
+) -> Reconciled:
     """Statements for ``period``, checked against the chain; raises ``ReconciliationError``.
 
     ``detail=False``: totals only (``Reconciled.totals``), without reading every payment record
-    unless a difference has to be named.
+    unless a difference has to be named. ``progress``, when given, is called as each step starts
+    and after each account's balance check.
     """
+    progress = progress or _no_progress
     head_ts = session.execute(select(func.max(Block.timestamp))).scalar()
     if head_ts is None:
         raise PeriodNotClosed("the mirror is empty: run `libledger index` first")
@@ -237,7 +254,7 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
             loaded.append(payment_records(session, period))
         return loaded[0]
 
-    totals, credits, problems = mirror_legs(session, period, records)
+    totals, credits, problems = mirror_legs(session, period, records, progress)
     statements = build_statements(records(), period) if detail else None
     if statements is not None:
         problems += statements.check()
@@ -246,9 +263,10 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
     end_block = _last_block_before(session, period.end)
     withdrawn = _withdrawals(session, period)
     accounts = sorted(set(credits) | set(withdrawn))
+    progress("balances", 0, len(accounts))
     before = balances_at(chain, accounts, start_block)
     after = balances_at(chain, accounts, end_block)
-    for account in accounts:
+    for done, account in enumerate(accounts, 1):
         delta = after[account] - before[account]
         expected = credits.get(account, 0)
         if delta + withdrawn.get(account, 0) != expected:
@@ -257,6 +275,7 @@ def reconcile(session: Session, chain: Chain, period: Period, *, allow_open: boo
                 f"{account}: mirror credits {expected} fen but the chain's balance moved {delta} "
                 f"+ withdrawn {withdrawn.get(account, 0)} (records: {', '.join(involved[:8]) or 'none'})"
             )
+        progress("balances", done, len(accounts))
     if problems:
         raise ReconciliationError(problems)
     return Reconciled(statements, start_block or 0, end_block or 0, len(accounts), credits, totals)

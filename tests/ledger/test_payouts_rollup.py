@@ -31,7 +31,10 @@ def test_tampered_rollup_row_fails_reconciliation_and_is_named(chain, settings, 
     close_period(chain, period)
     engine = index(settings, deployment, mirror)
     with session_factory(engine)() as s:
-        full = reconcile(s, chain, period)  # sound before
+        steps: list[tuple[str, int, int]] = []
+        full = reconcile(s, chain, period, progress=lambda *a: steps.append(a))  # sound before
+        n = full.accounts_checked
+        assert steps[:3] == [("raw_events", 0, 1), ("projection", 0, 1), ("balances", 0, n)] and steps[-1] == ("balances", n, n)
         totals_only = reconcile(s, chain, period, detail=False)
         assert totals_only.statements is None and totals_only.credits == full.credits
         assert totals_only.totals.by_payee == {p: ps.net_total for p, ps in full.statements.payees.items()}
