@@ -22,8 +22,8 @@ records; at scale, ask for the totals only (``detail=False``).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
