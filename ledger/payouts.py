@@ -1,18 +1,22 @@
 """Royalty payouts for a period: statements from the mirror, reconciled with the chain to the fen.
 
-Every statement is checked three ways before it is produced:
+Every statement is checked three ways before it is produced, to the fen, on totals that
+cover every payment of the period:
 
-0. the mirror's ``royalty_accruals`` projection, aggregated per account in SQL, equals the same
-   figures recomputed from the raw events (a tampered projection row is named);
-1. the payment records in the mirror's raw events (``Royalties:RoyaltyPaid`` / ``RoyaltyEscrowed``
-   / ``EscrowReleased``) give each account's credits in the period — the statement's figures;
-2. the statement's own identities hold (gross = fee + nets + escrow kept; see ``rights.payouts``);
-3. for every account, those credits equal the change of its ``Royalties.balanceOf`` on chain
-   across the period (read at the last block before the period and the last block in it)
-   plus what it withdrew in the period (``Royalties:Withdrawn``).
+0. projection = raw events: the ``royalty_rollups`` projection the statement totals are read
+   from (per account, work and kind: net, gross, number of entries) equals the same sums
+   computed from the raw payment events by independent code (``ledger.payouts_raw``); and the
+   ``royalty_accruals`` rows (the per-payment drill-down) credit each account what the raw
+   events do. A tampered rollup or accrual row is named;
+1. the raw events' own identities hold (gross = fee + nets from payments + escrow kept);
+2. chain: for every account, the credits of the raw events equal the change of its
+   ``Royalties.balanceOf`` on chain across the period (read at the last block before the period
+   and the last block in it) plus what it withdrew in the period (``Royalties:Withdrawn``).
 
 Any difference stops the statement (``ReconciliationError``) and names the records involved.
-The period is a calendar month in the consortium's time zone, cut at block timestamps.
+The period is a calendar month in the consortium's time zone, cut at block timestamps. The
+per-payment lines of the statements (``detail``) are built from the raw events' payment
+records; at scale, ask for the totals only (``detail=False``).
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rights.payouts import PaymentRecord, PeriodStatements, build_statements
+from rights.payouts import ESCROW, PaymentRecord, PeriodStatements, SumKey, build_statements
 from rights.periods import Period
 
 from .chain import Chain
 from .errors import LedgerError
-from .mirror.db import is_sqlite
-from .mirror.models import Block, RawEvent, RoyaltyAccrual
+from .mirror.models import Block, RawEvent
+from .payouts_projection import (  # noqa: F401  (public names of the payouts API)
+    CREDITING_KINDS, PeriodTotals, accrual_credits, accrual_rows_differing, period_totals, projection_credits,
+    rollup_rows_differing, rollup_sums, totals_from_sums,
+)
+from .payouts_raw import raw_sums
 
 REF_KINDS = {0: "none", 1: "licence", 2: "digital_loan", 3: "ill_request"}
 PAYMENT_EVENTS = ("RoyaltyPaid", "RoyaltyEscrowed", "EscrowReleased")
@@ -53,11 +61,12 @@ class PeriodNotClosed(LedgerError):
 class Reconciled:
     """Statements that passed every check, with the evidence used."""
 
-    statements: PeriodStatements
+    statements: PeriodStatements | None  # per-payment lines (None when asked for totals only)
     start_block: int  # state before the period
     end_block: int  # last block inside the period
     accounts_checked: int
-    credits: dict[str, int] = field(default_factory=dict)
+    credits: dict[str, int] = field(default_factory=dict)  # fen per account, from the raw events
+    totals: PeriodTotals | None = None  # from the rollup, equal to the raw events'
 
 
 def _int(v: Any) -> int:
@@ -83,7 +92,7 @@ def _record(ev: RawEvent, ts: int) -> PaymentRecord:
         return PaymentRecord(
             kind="released", work_id=_int(a.get("workId")), terms_id=0, ref_kind="none", ref_id=0, payer="",
             gross=0, fee=0, fee_recipient="", nets=tuple(zip(a.get("accounts", []), map(_int, a.get("amounts", [])))),
-            held=0, **common,
+            held=0, released=_int(a.get("amount")), **common,
         )
     escrowed = ev.event == "RoyaltyEscrowed"
     return PaymentRecord(
@@ -130,100 +139,69 @@ def credits_by_account(records: list[PaymentRecord]) -> dict[str, int]:
     return dict(out)
 
 
-CREDITING_KINDS = ("paid", "fee", "released")
+def credits_from_sums(sums: dict[SumKey, list[int]]) -> dict[str, int]:
+    """Fen credited to each account (fee recipient included, escrow excluded) by the sums."""
+    out: dict[str, int] = defaultdict(int)
+    for (account, _work, kind), (net, _g, _n) in sums.items():
+        if kind in CREDITING_KINDS and account != ESCROW:
+            out[account] += net
+    return dict(out)
 
 
-def projection_credits(session: Session, period: Period) -> dict[str, int]:
-    """Fen credited per account in ``period`` according to the ``royalty_accruals`` projection.
-
-    Summed by the database on PostgreSQL (exact NUMERIC); on SQLite, whose SUM goes through
-    floating point beyond 64 bits, the rows are summed in Python.
-    """
-    where = (
-        RoyaltyAccrual.account.is_not(None),
-        RoyaltyAccrual.kind.in_(CREDITING_KINDS),
-        RoyaltyAccrual.block_timestamp >= period.start,
-        RoyaltyAccrual.block_timestamp < period.end,
-    )
-    if is_sqlite(session.get_bind()):
-        out: dict[str, int] = defaultdict(int)
-        for account, net in session.execute(select(RoyaltyAccrual.account, RoyaltyAccrual.net).where(*where)):
-            out[account] += int(net)
-        return dict(out)
-    rows = session.execute(select(RoyaltyAccrual.account, func.sum(RoyaltyAccrual.net)).where(*where).group_by(RoyaltyAccrual.account))
-    return {account: int(total) for account, total in rows}
+def _key_text(key: SumKey) -> str:
+    account, work, kind = key
+    return f"account={account or '(escrow)'} work_id={work} kind={kind}"
 
 
-@dataclass
-class PeriodTotals:
-    """A period's statements at scale, aggregated by the database from ``royalty_accruals``:
-    net fen per (payee, work), per payee, the platform's fee and the payments' gross."""
-
-    by_payee_work: dict[tuple[str, int], int]
-    by_payee: dict[str, int]
-    platform_fee: int
-    gross: int
-    escrowed: int
-
-    def check(self) -> list[str]:
-        """gross = fee + payees' nets from payments + escrow kept (released escrow excluded)."""
-        return [] if self.gross == self.platform_fee + self.paid_nets + self.escrowed else [
-            f"gross {self.gross} != fee {self.platform_fee} + nets {self.paid_nets} + escrow {self.escrowed}"
-        ]
-
-    paid_nets: int = 0
-
-
-def period_totals(session: Session, period: Period) -> PeriodTotals:
-    """Statement totals for ``period`` computed in SQL (PostgreSQL: exact NUMERIC sums)."""
-    in_period = (RoyaltyAccrual.block_timestamp >= period.start, RoyaltyAccrual.block_timestamp < period.end)
-    by_pw: dict[tuple[str, int], int] = {}
-    by_p: dict[str, int] = defaultdict(int)
-    rows = session.execute(
-        select(RoyaltyAccrual.account, RoyaltyAccrual.work_id, func.sum(RoyaltyAccrual.net))
-        .where(RoyaltyAccrual.kind.in_(("paid", "released")), *in_period)
-        .group_by(RoyaltyAccrual.account, RoyaltyAccrual.work_id)
-    )
-    for account, work, net in rows:
-        by_pw[(account, int(work))] = int(net)
-        by_p[account] += int(net)
-    kinds = dict(
-        session.execute(
-            select(RoyaltyAccrual.kind, func.sum(RoyaltyAccrual.net)).where(*in_period).group_by(RoyaltyAccrual.kind)
-        ).all()
-    )
-    # gross once per payment: every payment has exactly one fee row (a zero fee reverts on chain)
-    gross = session.execute(select(func.sum(RoyaltyAccrual.gross)).where(RoyaltyAccrual.kind == "fee", *in_period)).scalar()
-    return PeriodTotals(
-        by_payee_work=by_pw,
-        by_payee=dict(by_p),
-        platform_fee=int(kinds.get("fee") or 0),
-        gross=int(gross or 0),
-        escrowed=int(kinds.get("escrowed") or 0),
-        paid_nets=int(kinds.get("paid") or 0),
-    )
+def projection_differences(
+    session: Session, period: Period, raw: dict[SumKey, list[int]], credits: dict[str, int], records: Callable[[], list[PaymentRecord]]
+) -> list[str]:
+    """Leg 0: the rollup against the raw events per (account, work, kind), and the accrual rows
+    against them per account; every difference names the projection rows involved."""
+    problems: list[str] = []
+    rolled = rollup_sums(session, period)
+    differing = sorted(k for k in rolled.keys() | raw.keys() if rolled.get(k, [0, 0, 0]) != raw.get(k, [0, 0, 0]))
+    by_account: dict[str, list[SumKey]] = defaultdict(list)
+    for key in differing:
+        by_account[key[0]].append(key)
+    for account, keys in sorted(by_account.items()):
+        rows = rollup_rows_differing(session, period, account)
+        figures = "; ".join(
+            f"{_key_text(k)}: net/gross/entries {'/'.join(map(str, rolled.get(k, [0, 0, 0])))} in the rollup, "
+            f"{'/'.join(map(str, raw.get(k, [0, 0, 0])))} in the raw events" for k in keys[:4]
+        )
+        problems.append(f"{account or '(escrow)'}: the royalty_rollups projection differs from the raw events ({figures}; rows: {'; '.join(rows[:8]) or 'none differs from the accruals'})")
+    accrued = accrual_credits(session, period)
+    for account in sorted(set(credits) | set(accrued)):
+        if accrued.get(account, 0) != credits.get(account, 0):
+            rows = accrual_rows_differing(session, period, account, records())
+            problems.append(
+                f"{account}: the royalty_accruals projection credits {accrued.get(account, 0)} fen, the raw events "
+                f"{credits.get(account, 0)} ({'; '.join(rows[:8]) or 'totals differ'})"
+            )
+    return problems
 
 
-def _projection_rows_differing(session: Session, period: Period, account: str, records: list[PaymentRecord]) -> list[str]:
-    """Rows of ``royalty_accruals`` for ``account`` whose amount the raw events do not confirm."""
-    expected: dict[tuple[int, int], int] = defaultdict(int)
-    for r in records:
-        if r.fee and r.fee_recipient == account:
-            expected[(r.block_number, r.log_index)] += r.fee
-        for payee, net in r.nets:
-            if payee == account:
-                expected[(r.block_number, r.log_index)] += net
-    seen: dict[tuple[int, int], int] = defaultdict(int)
-    rows = session.execute(
-        select(RoyaltyAccrual.block_number, RoyaltyAccrual.log_index, RoyaltyAccrual.seq, RoyaltyAccrual.net, RoyaltyAccrual.tx_hash)
-        .where(RoyaltyAccrual.account == account, RoyaltyAccrual.kind.in_(CREDITING_KINDS))
-        .where(RoyaltyAccrual.block_timestamp >= period.start, RoyaltyAccrual.block_timestamp < period.end)
-    ).all()
-    for block, log, _seq, net, _tx in rows:
-        seen[(block, log)] += int(net)
-    bad = [f"royalty_accruals block {b} log {lg} (seq {sq}, tx {tx})" for b, lg, sq, _n, tx in rows if seen[(b, lg)] != expected.get((b, lg), 0)]
-    bad += [f"missing royalty_accruals row for block {b} log {lg}" for (b, lg) in expected if (b, lg) not in seen]
-    return bad
+BALANCE_BATCH = 200
+
+
+def balances_at(chain: Chain, accounts: list[str], block: int | None) -> dict[str, int]:
+    """``Royalties.balanceOf`` of every account at ``block`` in fen (0 before the deployment),
+    read with batched ``eth_call`` requests of ``BALANCE_BATCH``."""
+    deployed_at = chain.manifest.contracts["Royalties"].block if chain.manifest else 0
+    if block is None or block < deployed_at:
+        return dict.fromkeys(accounts, 0)
+    royalties = chain.contract("Royalties")
+    fn = royalties.abi.function("balanceOf")
+    out: dict[str, int] = {}
+    for i in range(0, len(accounts), BALANCE_BATCH):
+        part = accounts[i : i + BALANCE_BATCH]
+        calls = [("eth_call", [{"to": royalties.address, "data": "0x" + fn.encode(a).hex()}, hex(block)]) for a in part]
+        for account, result in zip(part, chain.rpc.batch(calls)):
+            if isinstance(result, Exception):
+                raise result
+            out[account] = fn.decode_output(bytes.fromhex(result[2:]))
+    return out
 
 
 #: ``progress(step, done, total)``: ``reconcile`` reports "raw_events", "projection" and
@@ -235,12 +213,33 @@ def _no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
+def mirror_legs(
+    session: Session, period: Period, records: Callable[[], list[PaymentRecord]], progress: Progress | None = None
+) -> tuple[PeriodTotals, dict[str, int], list[str]]:
+    """Every check that needs no node: the raw events' sums and identities (legs 1) and the
+    projections against them (leg 0). Returns the statement totals, the fen credited per
+    account (both from the raw events) and the problems found. ``records`` loads the payment
+    records, called only to name rows when something differs."""
+    progress = progress or _no_progress
+    progress("raw_events", 0, 1)
+    raw = raw_sums(session, period)
+    credits = credits_from_sums(raw)
+    totals = totals_from_sums(raw)
+    problems = [f"raw events: {p}" for p in totals.check()]
+    progress("projection", 0, 1)
+    problems += projection_differences(session, period, raw, credits, records)
+    return totals, credits, problems
+
+
 def reconcile(
-    session: Session, chain: Chain, period: Period, *, allow_open: bool = False, progress: Progress | None = None
+    session: Session, chain: Chain, period: Period, *, allow_open: bool = False, detail: bool = True,
+    progress: Progress | None = None,
 ) -> Reconciled:
     """Statements for ``period``, checked against the chain; raises ``ReconciliationError``.
 
-    ``progress``, when given, is called as each step starts and after each account's balance check.
+    ``detail=False``: totals only (``Reconciled.totals``), without reading every payment record
+    unless a difference has to be named. ``progress``, when given, is called as each step starts
+    and after each account's balance check.
     """
     progress = progress or _no_progress
     head_ts = session.execute(select(func.max(Block.timestamp))).scalar()
@@ -248,39 +247,30 @@ def reconcile(
         raise PeriodNotClosed("the mirror is empty: run `libledger index` first")
     if head_ts < period.end and not allow_open:
         raise PeriodNotClosed(f"period {period.label} is not over in the mirror yet (head block time {head_ts} < {period.end})")
-    progress("raw_events", 0, 1)
-    records = payment_records(session, period)
-    statements = build_statements(records, period)
-    problems = statements.check()
+    loaded: list[list[PaymentRecord]] = []
+
+    def records() -> list[PaymentRecord]:
+        if not loaded:
+            loaded.append(payment_records(session, period))
+        return loaded[0]
+
+    totals, credits, problems = mirror_legs(session, period, records, progress)
+    statements = build_statements(records(), period) if detail else None
+    if statements is not None:
+        problems += statements.check()
 
     start_block = _last_block_before(session, period.start)
     end_block = _last_block_before(session, period.end)
-    royalties = chain.contract("Royalties")
-    deployed_at = chain.manifest.contracts["Royalties"].block if chain.manifest else 0
-
-    def balance(account: str, block: int | None) -> int:
-        if block is None or block < deployed_at:
-            return 0
-        return royalties.call("balanceOf", account, block=block)
-
-    credits = credits_by_account(records)
-    progress("projection", 0, 1)
-    projected = projection_credits(session, period)
-    for account in sorted(set(credits) | set(projected)):
-        if projected.get(account, 0) != credits.get(account, 0):
-            rows = _projection_rows_differing(session, period, account, records)
-            problems.append(
-                f"{account}: the royalty_accruals projection credits {projected.get(account, 0)} fen, the raw events "
-                f"{credits.get(account, 0)} ({'; '.join(rows[:8]) or 'totals differ'})"
-            )
     withdrawn = _withdrawals(session, period)
     accounts = sorted(set(credits) | set(withdrawn))
     progress("balances", 0, len(accounts))
+    before = balances_at(chain, accounts, start_block)
+    after = balances_at(chain, accounts, end_block)
     for done, account in enumerate(accounts, 1):
-        delta = balance(account, end_block) - balance(account, start_block)
+        delta = after[account] - before[account]
         expected = credits.get(account, 0)
         if delta + withdrawn.get(account, 0) != expected:
-            involved = [f"{r.tx_hash}#{r.log_index}" for r in records if r.fee_recipient == account or any(p == account for p, _ in r.nets)]
+            involved = [f"{r.tx_hash}#{r.log_index}" for r in records() if r.fee_recipient == account or any(p == account for p, _ in r.nets)]
             problems.append(
                 f"{account}: mirror credits {expected} fen but the chain's balance moved {delta} "
                 f"+ withdrawn {withdrawn.get(account, 0)} (records: {', '.join(involved[:8]) or 'none'})"
@@ -288,4 +278,4 @@ def reconcile(
         progress("balances", done, len(accounts))
     if problems:
         raise ReconciliationError(problems)
-    return Reconciled(statements, start_block or 0, end_block or 0, len(accounts), credits)
+    return Reconciled(statements, start_block or 0, end_block or 0, len(accounts), credits, totals)

@@ -40,6 +40,7 @@ class PaymentRecord:
     block_timestamp: int
     tx_hash: str
     log_index: int
+    released: int = 0  # an escrow release: the amount released (= the sum of ``nets``)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -157,3 +158,37 @@ def build_statements(records: Iterable[PaymentRecord], period: Period) -> Period
         escrow_out=escrow_out,
         payments=count,
     )
+
+
+#: The escrow's "account" in ``sums_by_key`` (an escrowed payment credits no account).
+ESCROW = ""
+
+SumKey = tuple[str, int, str]  # (account, work id, kind: paid | fee | escrowed | released)
+
+
+def sums_by_key(records: Iterable[PaymentRecord]) -> dict[SumKey, list[int]]:
+    """[net, gross, entries] per (account, work, kind) over ``records``, amounts in fen.
+
+    One entry per account a record credits: each payee's net (``paid``, ``released``), the fee
+    recipient's fee (``fee``), the holder side kept in escrow (``escrowed``, account ``ESCROW``);
+    gross is the payment's gross (the release's amount for ``released``), once per entry.
+    """
+    out: dict[SumKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def add(key: SumKey, net: int, gross: int) -> None:
+        s = out[key]
+        s[0] += net
+        s[1] += gross
+        s[2] += 1
+
+    for r in records:
+        if r.kind == "released":
+            for account, net in r.nets:
+                add((account, r.work_id, "released"), net, r.released)
+            continue
+        add((r.fee_recipient, r.work_id, "fee"), r.fee, r.gross)
+        if r.kind == "escrowed":
+            add((ESCROW, r.work_id, "escrowed"), r.held, r.gross)
+        for account, net in r.nets:
+            add((account, r.work_id, "paid"), net, r.gross)
+    return dict(out)

@@ -365,7 +365,11 @@ class RoyaltyAccrual(Projection):
     escrowed payment (``account`` NULL) and per account paid out of a released escrow."""
 
     __tablename__ = "royalty_accruals"
-    __table_args__ = (Index("ix_royalty_accruals_account", "account", "block_number"),)
+    __table_args__ = (
+        Index("ix_royalty_accruals_account", "account", "block_number"),
+        # the boundary slices of a statement month (see ``RoyaltyRollup``)
+        Index("ix_royalty_accruals_block_timestamp", "block_timestamp"),
+    )
 
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -382,6 +386,28 @@ class RoyaltyAccrual(Projection):
     fee: Mapped[int] = mapped_column(Amount)  # of the payment
     net: Mapped[int] = mapped_column(Amount)  # what this row credits
     kind: Mapped[str] = mapped_column(String(16))  # paid | fee | escrowed | released
+
+
+#: ``RoyaltyRollup.account`` of escrowed payments (their accrual row has no account).
+ESCROW_ACCOUNT = ""
+
+
+class RoyaltyRollup(Projection):
+    """``royalty_accruals`` summed per (UTC calendar month, account, work, kind), written by the
+    same handlers in the same transaction as the accrual rows, so rollback and rebuild keep it
+    exact. Statements read it instead of scanning the month's accruals: a month in any zone is
+    the UTC months it overlaps, corrected by the accruals of its boundary slices
+    (``rights.periods.utc_months_plan``). ``account`` is ``ESCROW_ACCOUNT`` for escrowed rows."""
+
+    __tablename__ = "royalty_rollups"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # yyyymm, UTC
+    account: Mapped[str] = mapped_column(Address, primary_key=True)
+    work_id: Mapped[int] = mapped_column(Amount, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # paid | fee | escrowed | released
+    net: Mapped[int] = mapped_column(Amount)  # sum of the accruals' net, fen
+    gross: Mapped[int] = mapped_column(Amount)  # sum of the accruals' gross, fen (once per payment for "fee")
+    accruals: Mapped[int] = mapped_column(BigInteger)  # number of accrual rows
 
 
 class RoyaltyBalance(Projection):

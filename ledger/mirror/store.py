@@ -1,6 +1,7 @@
 """The projection store handlers write to: rows by primary key, buffered for one batch.
 
-Handlers read and change rows through ``get`` / ``put`` / ``update`` / ``delete`` / ``append``;
+Handlers read and change rows through ``get`` / ``put`` / ``update`` / ``delete`` / ``append``
+and add to running totals with ``accumulate``;
 rows are cached for the batch (one SELECT per key at most) and written at ``flush`` as bulk
 upserts, deletes and inserts on the batch's connection, inside the batch's transaction.
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, tuple_
 
 _MISSING = object()
+SUM_READ_CHUNK = 500
 
 
 def _table(model: Any) -> Table:
@@ -28,6 +30,7 @@ class Store:
         self._dirty: dict[Table, set[tuple[Any, ...]]] = {}
         self._appends: dict[Table, list[dict[str, Any]]] = {}
         self._pk: dict[Table, tuple[str, ...]] = {}
+        self._sums: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
 
     def _pk_of(self, t: Table) -> tuple[str, ...]:
         pk = self._pk.get(t)
@@ -76,6 +79,24 @@ class Store:
         """Insert a row that is never changed afterwards (history, accruals): no read, no cache."""
         self._appends.setdefault(_table(model), []).append(row)
 
+    def accumulate(self, model: Any, row: dict[str, Any]) -> None:
+        """Add the non-key columns of ``row`` to the row with its key (created at zero if absent).
+
+        Buffered without reads; at ``flush`` the keys touched are read in bulk, summed in Python
+        (exact integers on both databases) and upserted.
+        """
+        t = _table(model)
+        pk = self._pk_of(t)
+        key = tuple(row[n] for n in pk)
+        sums = self._sums.setdefault(t, {})
+        cur = sums.get(key)
+        if cur is None:
+            sums[key] = {n: v for n, v in row.items() if n not in pk}
+        else:
+            for n, v in row.items():
+                if n not in pk:
+                    cur[n] += v
+
     # ------------------------------------------------------------------ flush
 
     def flush(self) -> None:
@@ -93,9 +114,25 @@ class Store:
         for t, rows in self._appends.items():
             if rows:
                 self.conn.execute(insert(t), rows)
+        for t, sums in self._sums.items():
+            self._flush_sums(t, sums)
         self._rows.clear()
         self._dirty.clear()
         self._appends.clear()
+        self._sums.clear()
+
+    def _flush_sums(self, t: Table, sums: dict[tuple[Any, ...], dict[str, Any]]) -> None:
+        pk = self._pk_of(t)
+        keys = list(sums)
+        for i in range(0, len(keys), SUM_READ_CHUNK):
+            part = keys[i : i + SUM_READ_CHUNK]
+            found = self.conn.execute(select(t).where(tuple_(*(t.c[n] for n in pk)).in_(part))).mappings()
+            for old in found:
+                add = sums[tuple(old[n] for n in pk)]
+                for n in add:
+                    add[n] += old[n]
+        if keys:
+            self.conn.execute(_upsert(self.conn, t, pk), [{**dict(zip(pk, k)), **v} for k, v in sums.items()])
 
 
 def _upsert(conn: Connection, t: Table, pk: Iterable[str]) -> Any:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rights.periods import Period, PeriodError, parse_period, period_of
+from rights.periods import Period, PeriodError, parse_period, period_of, utc_month, utc_month_bounds, utc_months_plan
 
 
 def utc(*args: int) -> int:
@@ -57,3 +57,33 @@ def test_every_second_belongs_to_exactly_its_month(ts):
     assert p.contains(ts)
     assert not p.next().contains(ts)
     assert p.next().start == p.end
+
+
+ZONES = ["Asia/Shanghai", "UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Pacific/Chatham", "Pacific/Kiritimati",
+         "America/St_Johns", "Africa/Monrovia"]
+
+
+def _assembled(period, stamps):
+    """Count ``stamps`` in ``period`` the way the rollup reads do: whole UTC months ± slices."""
+    months, slices = utc_months_plan(period)
+    total = sum(1 for t in stamps if utc_month(t) in months)
+    return total + sum(sign for lo, hi, sign in slices for t in stamps if lo <= t < hi)
+
+
+@given(st.sampled_from(ZONES), st.integers(1971, 2100), st.integers(1, 12),
+       st.lists(st.integers(-3 * 86_400, 3 * 86_400), min_size=1, max_size=40), st.booleans())
+def test_utc_month_plan_counts_exactly_the_period(tz, year, month, offsets, at_end):
+    p = Period(year, month, tz)
+    edge = p.end if at_end else p.start
+    stamps = [edge + o for o in offsets] + [p.start, p.end - 1, p.end, p.start - 1]
+    assert _assembled(p, stamps) == sum(1 for t in stamps if p.contains(t))
+    months, slices = utc_months_plan(p)
+    assert all(hi - lo <= 16 * 86_400 for lo, hi, _ in slices)
+
+
+def test_shanghai_october_is_utc_october_plus_and_minus_eight_hours():
+    months, slices = utc_months_plan(parse_period("2026-10"))
+    assert months == [202610]
+    assert slices == [(utc(2026, 9, 30, 16), utc(2026, 10, 1), 1), (utc(2026, 10, 31, 16), utc(2026, 11, 1), -1)]
+    assert utc_month_bounds(202612) == (utc(2026, 12, 1), utc(2027, 1, 1))
+    assert utc_month(utc(2026, 12, 31, 23, 59, 59)) == 202612 and utc_month(utc(2027, 1, 1)) == 202701

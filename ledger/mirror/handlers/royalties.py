@@ -1,12 +1,14 @@
-"""Royalties: accruals (one row per account credited by a payment or a release), balances,
-withdrawals, escrow per work."""
+"""Royalties: accruals (one row per account credited by a payment or a release) and their
+monthly rollup (per UTC month, account, work, kind), balances, withdrawals, escrow per work."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..decode import LogEvent
-from ..models import RoyaltyAccrual, RoyaltyBalance, RoyaltyEscrow, RoyaltyWithdrawal
+from rights.periods import utc_month
+
+from ..models import ESCROW_ACCOUNT, RoyaltyAccrual, RoyaltyBalance, RoyaltyEscrow, RoyaltyRollup, RoyaltyWithdrawal
 from ..store import Store
 from . import on
 
@@ -21,6 +23,15 @@ def _credit(db: Store, account: str, amount: int, block: int) -> None:
         db.update(RoyaltyBalance, account, balance=row["balance"] + amount, credited=row["credited"] + amount, block_number=block)
 
 
+def _accrue(db: Store, row: dict[str, Any]) -> None:
+    """One accrual row, and the same amounts added to its month's rollup row."""
+    db.append(RoyaltyAccrual, row)
+    db.accumulate(RoyaltyRollup, {
+        "month": utc_month(row["block_timestamp"]), "account": row["account"] or ESCROW_ACCOUNT, "work_id": row["work_id"],
+        "kind": row["kind"], "net": row["net"], "gross": row["gross"], "accruals": 1,
+    })
+
+
 def _payment(ev: LogEvent) -> dict[str, Any]:
     a = ev.args
     return {
@@ -32,7 +43,7 @@ def _payment(ev: LogEvent) -> dict[str, Any]:
 
 def _fee(ev: LogEvent, db: Store, base: dict[str, Any], seq: int) -> None:
     fee = base["fee"]
-    db.append(RoyaltyAccrual, {**base, "seq": seq, "account": ev.args["feeRecipient"], "net": fee, "kind": "fee"})
+    _accrue(db, {**base, "seq": seq, "account": ev.args["feeRecipient"], "net": fee, "kind": "fee"})
     _credit(db, ev.args["feeRecipient"], fee, ev.block_number)
 
 
@@ -41,7 +52,7 @@ def royalty_paid(ev: LogEvent, db: Store) -> None:
     base = _payment(ev)
     _fee(ev, db, base, 0)
     for i, (payee, net) in enumerate(zip(ev.args["payees"], ev.args["nets"]), 1):
-        db.append(RoyaltyAccrual, {**base, "seq": i, "account": payee, "net": int(net), "kind": "paid"})
+        _accrue(db, {**base, "seq": i, "account": payee, "net": int(net), "kind": "paid"})
         _credit(db, payee, int(net), ev.block_number)
 
 
@@ -50,7 +61,7 @@ def royalty_escrowed(ev: LogEvent, db: Store) -> None:
     base = _payment(ev)
     held = int(ev.args["held"])
     _fee(ev, db, base, 0)
-    db.append(RoyaltyAccrual, {**base, "seq": 1, "account": None, "net": held, "kind": "escrowed"})
+    _accrue(db, {**base, "seq": 1, "account": None, "net": held, "kind": "escrowed"})
     work_id = base["work_id"]
     row = db.get(RoyaltyEscrow, work_id)
     if row is None:
@@ -68,7 +79,7 @@ def escrow_released(ev: LogEvent, db: Store) -> None:
         "work_id": work_id, "terms_id": None, "ref_kind": None, "ref_id": None, "payer": None, "gross": amount, "fee": 0,
     }
     for i, (account, part) in enumerate(zip(a["accounts"], a["amounts"])):
-        db.append(RoyaltyAccrual, {**base, "seq": i, "account": account, "net": int(part), "kind": "released"})
+        _accrue(db, {**base, "seq": i, "account": account, "net": int(part), "kind": "released"})
         _credit(db, account, int(part), ev.block_number)
     row = db.get(RoyaltyEscrow, work_id)
     if row is not None:
