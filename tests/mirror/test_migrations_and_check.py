@@ -8,11 +8,22 @@ import sys
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, update
+from sqlalchemy import MetaData, inspect, select, update
+
+from api.models import ApiBase
 
 from ledger.mirror import db as mirror_db
 from ledger.mirror.models import Base, CreditBalance, Licence, Member, RawEvent
 from tests.mirror.conftest import activity, index_once
+
+
+def _all_models() -> MetaData:
+    """The mirror's models and the API's (same database, one Alembic history)."""
+    combined = MetaData()
+    for md in (Base.metadata, ApiBase.metadata):
+        for t in md.sorted_tables:
+            t.to_metadata(combined)
+    return combined
 
 
 def test_migrations_upgrade_and_downgrade(mirror_url, engine_for):
@@ -20,8 +31,9 @@ def test_migrations_upgrade_and_downgrade(mirror_url, engine_for):
     mirror_db.upgrade(engine)
     names = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= names
-    with engine.connect() as conn:  # the migrations build exactly the models
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert {"api_tokens", "api_work_catalogue", "record_events"} <= names
+    with engine.connect() as conn:  # the migrations build exactly the models, the API's included
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), _all_models())
     assert diffs == []
     mirror_db.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
