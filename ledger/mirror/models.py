@@ -310,7 +310,10 @@ class IllRequest(Projection):
 
     __tablename__ = "ill_requests"
     __table_args__ = (
-        Index("ix_ill_requests_requester_request", "requester", "request_id"), Index("ix_ill_requests_supplier_request", "supplier", "request_id"),
+        # newest first (keyset on requested_block, request_id): ids are hashes, not in time order
+        Index("ix_ill_requests_requested", "requested_block", "request_id"),
+        Index("ix_ill_requests_requester_requested", "requester", "requested_block", "request_id"),
+        Index("ix_ill_requests_supplier_requested", "supplier", "requested_block", "request_id"),
     )
 
     request_id: Mapped[int] = mapped_column(Amount, primary_key=True)

@@ -51,8 +51,9 @@ NEW_INDEXES = (
     ('licences', 'ix_licences_work_licence', ['work_id', 'licence_id']),
     ('digital_loans', 'ix_digital_loans_library_loan', ['library', 'loan_id']),
     ('digital_loans', 'ix_digital_loans_licence_loan', ['licence_id', 'loan_id']),
-    ('ill_requests', 'ix_ill_requests_requester_request', ['requester', 'request_id']),
-    ('ill_requests', 'ix_ill_requests_supplier_request', ['supplier', 'request_id']),
+    ('ill_requests', 'ix_ill_requests_requested', ['requested_block', 'request_id']),
+    ('ill_requests', 'ix_ill_requests_requester_requested', ['requester', 'requested_block', 'request_id']),
+    ('ill_requests', 'ix_ill_requests_supplier_requested', ['supplier', 'requested_block', 'request_id']),
     ('ill_transitions', 'ix_ill_transitions_forward_to', ['forward_to']),
     ('clearing_charges', 'ix_clearing_charges_period', ['period_id']),
 )
