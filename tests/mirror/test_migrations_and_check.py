@@ -106,3 +106,29 @@ def test_mirror_check_finds_a_tampered_row(chain, actors, settings, deployment, 
     assert f"members[account={actors.libraries[0].address}]: name = 'forged'" in out
     assert f"raw_events[block_hash={some[0]}, log_index={some[1]}]: data" in out
     assert "difference(s)" in bad.stderr
+
+
+def test_migration_0003_adopts_api_tables_made_before_it(mirror_url, engine_for):
+    import pytest
+
+    from api import tokens
+
+    engine = engine_for(mirror_url)
+    mirror_db.upgrade(engine, "0002")
+    with pytest.raises(tokens.SchemaMissing, match="libledger mirror migrate"):
+        tokens.ensure_schema(engine)  # checks, never creates behind Alembic's back
+    assert "api_tokens" not in set(inspect(engine).get_table_names())
+    ApiBase.metadata.create_all(engine)  # what the API did on its own before 0003
+    with engine.begin() as conn:
+        conn.execute(ApiBase.metadata.tables["api_tokens"].insert().values(
+            id="abcd0123", token_sha256="00" * 32, member="CN-1", account="0x" + "ab" * 20, name="kept", created_at=1.0))
+    mirror_db.upgrade(engine)
+    tokens.ensure_schema(engine)
+    names = set(inspect(engine).get_table_names())
+    assert {"api_tokens", "api_work_catalogue", "record_events"} <= names
+    with engine.connect() as conn:
+        assert conn.scalar(select(ApiBase.metadata.tables["api_tokens"].c.name)) == "kept"
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), _all_models()) == []
+    mirror_db.downgrade(engine, "0002")
+    names = set(inspect(engine).get_table_names())
+    assert not ({"api_tokens", "api_work_catalogue", "record_events"} & names) and "works" in names
