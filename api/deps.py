@@ -27,12 +27,20 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+#: Requests that may hold a mirror session at once, per process: below the reader pool (PostgreSQL
+#: 20 + 20 overflow, see ``Runtime.open``) so a request never blocks a worker thread waiting for a
+#: connection while others hold theirs; the rest wait without a thread.
+MAX_SESSIONS = 30
+
+
 def get_session(rt: RuntimeDep) -> Iterator[Session]:
     with rt.sessions() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: One session per request, closed (its connection back in the pool) as soon as the path
+#: operation returns, not after the response has been sent (``scope="function"``).
+SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=MAX_SESSIONS)]
 
 
 def get_chain(rt: RuntimeDep) -> Chain:

@@ -298,14 +298,19 @@ def main() -> None:
                         nonlocal errs
                         async with sem:
                             r = await c.post("/works", json={"content_hash": "0x" + secrets.token_hex(32), "iscc": "0x" + secrets.token_hex(16), "metadata_uri": f"ipfs://w/{i}"})
-                            errs += r.status_code != 201 or r.json()["tx"]["status"] != "mirrored"
+                            bad = r.status_code != 201 or r.json()["tx"]["status"] != "mirrored"
+                            errs += bad
+                            if bad and len(write_errors) < 3:
+                                write_errors.append(f"{r.status_code} {r.text[:200]}")
 
                     t0 = time.perf_counter()
                     await asyncio.gather(*(one(i) for i in range(N_WRITES)))
                     return time.perf_counter() - t0, errs
 
+            write_errors: list[str] = []
             secs, errs = asyncio.run(writes())
-            emit("api_write_register_work", value=round(N_WRITES / secs, 1), unit="works/s", n=N_WRITES, errors=errs,
+            emit("api_write_register_work", value=round(N_WRITES / secs, 1), unit="works/s", n=N_WRITES, errors=errs, first_errors=write_errors,
+                 load=os.getloadavg(),
                  note="POST /works with wait=true (receipt + mirror caught up), 8 concurrent clients, anvil + PostgreSQL")
 
             # ---- read mirror: COPY synthetic rows straight into the projection tables

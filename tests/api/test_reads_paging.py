@@ -49,3 +49,11 @@ def test_a_bad_cursor_is_a_problem_not_a_crash(api):
     for cursor in ("not-a-cursor", "WyJ4Il0", "WzEsMl0"):  # junk, ["x"], [1,2]
         r = api.get("/works", params={"limit": 2, "cursor": cursor})
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), (cursor, r.text)
+
+
+def test_metrics_count_requests_by_route_template_and_status(api):
+    ok(api.get("/works", params={"limit": 1}))
+    api.get("/works", params={"limit": 1, "cursor": "junk"})
+    text = api.client.get("/metrics").text
+    assert 'libledger_http_requests_total{method="GET",route="/works",status="200"}' in text
+    assert 'libledger_http_requests_total{method="GET",route="/works",status="422"}' in text
