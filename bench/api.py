@@ -9,7 +9,7 @@ indexer -> PostgreSQL). Baselines in the same run, as SQL on the same database: 
 per-request fold of a work from raw_events (JSON scan, no index) and the previous API's approach
 (JSON expression index on raw_events, created for the measurement and dropped). Prints JSON lines.
 Env: LIBLEDGER_TEST_PG_URL (admin URL; default postgresql://postgres@127.0.0.1:5432/postgres),
-BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BENCH_WORKERS.
+BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BENCH_WORKERS, BENCH_CONNECTIONS.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", 60))
 RATE = float(os.environ.get("BENCH_RATE", 200))
 N_WRITES = int(os.environ.get("BENCH_WRITES", 300))
 WORKERS = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 48))  # keep-alive connections of the load generator
 ADMIN = os.environ.get("LIBLEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BASE_ID = 10_000_000  # synthetic ids start here, far from the real ones written first
 BASE_BLOCK = 10_000_000  # synthetic block numbers, far above the real chain's
@@ -195,7 +196,41 @@ def sql_baselines(dsn: str) -> None:
         emit(name, p50_ms=pct(xs, 0.5), p99_ms=pct(xs, 0.99), n=len(xs), unit="ms", note=note, load=os.getloadavg())
 
 
+class _Conn:
+    """One keep-alive HTTP/1.1 connection for GETs (the load generator's own client: a few
+    microseconds of CPU per request, so the figures measure the server, not the client)."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(b"GET " + path.encode() + b" HTTP/1.1\r\n" + self.head)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        low = head.lower()
+        i = low.find(b"content-length:")
+        if i < 0:
+            raise ValueError("response without content-length")
+        await self.reader.readexactly(int(low[i + 15 : low.index(b"\r\n", i)]))
+        if b"connection: close" in low:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def load(base: str, token: str, libs_isil: list[str], ill_sample: list[str]) -> dict[str, list[float]]:
+    """Open-loop load: request i is due at start + i/RATE; its latency runs from that due time to
+    the last byte of the answer (waiting for a free connection counts: no coordinated omission)."""
     rng = random.Random(11)
     kinds = {
         "get_work": lambda: f"/works/{BASE_ID + rng.randrange(N_WORKS)}",
@@ -208,37 +243,44 @@ async def load(base: str, token: str, libs_isil: list[str], ill_sample: list[str
     names = list(kinds)
     lat: dict[str, list[float]] = {k: [] for k in names}
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30) as client:
-        async def one(kind: str, path: str) -> None:
-            t0 = time.perf_counter()
-            try:
-                r = await client.get(path)
-                ok = r.status_code == 200
-            except httpx.HTTPError as exc:
-                ok, r = False, exc
-            dt = time.perf_counter() - t0
-            if ok:
-                lat[kind].append(dt)
-            else:
-                errors.append(f"{kind} {path}: {getattr(r, 'status_code', r)}")
+    host, port = base.split("//", 1)[1].rsplit(":", 1)
+    pool: asyncio.Queue[_Conn] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        pool.put_nowait(_Conn(host, int(port), token))
 
-        for k in names:  # warm-up
-            await one(k, kinds[k]())
-        for v in lat.values():
-            v.clear()
-        tasks = []
-        start = time.perf_counter()
-        n = int(SECONDS * RATE)
-        for i in range(n):
-            at = start + i / RATE
-            delay = at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            kind = names[i % len(names)]
-            tasks.append(asyncio.create_task(one(kind, kinds[kind]())))
-        await asyncio.gather(*tasks)
+    async def one(kind: str, path: str, due: float, record: bool = True) -> None:
+        conn = await pool.get()
+        try:
+            status = await asyncio.wait_for(conn.get(path), timeout=30)
+        except (OSError, ValueError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+            conn.close()
+            status, detail = 0, repr(exc)
+        else:
+            detail = str(status)
+        finally:
+            pool.put_nowait(conn)
+        if status == 200:
+            if record:
+                lat[kind].append(time.perf_counter() - due)
+        elif record:
+            errors.append(f"{kind} {path}: {detail}")
+
+    for k in names:  # warm-up: every endpoint once, every connection opened
+        await asyncio.gather(*(one(k, kinds[k](), time.perf_counter(), record=False) for _ in range(CONNECTIONS // len(names) + 1)))
+    tasks = []
+    start = time.perf_counter()
+    n = int(SECONDS * RATE)
+    for i in range(n):
+        due = start + i / RATE
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        kind = names[i % len(names)]
+        tasks.append(asyncio.create_task(one(kind, kinds[kind](), due)))
+    await asyncio.gather(*tasks)
     lat["_errors"] = errors  # type: ignore[assignment]
+    for _ in range(CONNECTIONS):
+        (await pool.get()).close()
     return lat
 
 
@@ -331,7 +373,7 @@ def main() -> None:
                 emit(f"api_read_{k}", p50_ms=pct(v, 0.5), p99_ms=pct(v, 0.99), n=len(v), errors=sum(e.startswith(k + " ") for e in errors), unit="ms", target_p99_ms=50)
             emit("api_read_all", p50_ms=pct(allv, 0.5), p99_ms=pct(allv, 0.99), mean_ms=round(1000 * statistics.mean(allv), 2) if allv else None,
                  n=len(allv), errors=len(errors), first_errors=errors[:3], rate_rps=RATE, seconds=SECONDS, target_p99_ms=50,
-                 workers=WORKERS, load=os.getloadavg(), note="open-loop httpx async load on loopback; uvicorn workers, one holds the indexer (writer lock)")
+                 workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
     finally:
         if proc is not None:
             proc.terminate()
