@@ -48,7 +48,10 @@ class Runtime:
             pg = not settings.mirror_url.startswith("sqlite")
             # the threadpool runs up to 40 requests at once: give readers enough connections
             engine = make_engine(settings.mirror_url, **({"pool_size": 20, "max_overflow": 20} if pg else {}))
-        rt = cls(settings=settings, chain=Chain(settings, man), engine=engine, sessions=session_factory(engine))
+        # PostgreSQL readers in autocommit: each statement sees the latest commit, exactly as under
+        # READ COMMITTED, without a BEGIN and a ROLLBACK round trip per request (the pool is shared)
+        readers = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+        rt = cls(settings=settings, chain=Chain(settings, man), engine=engine, sessions=session_factory(readers))
         rt.prepare_schema()
         return rt
 
