@@ -70,7 +70,8 @@ def decode_cursor(cursor: str | None, n: int) -> list[Any] | None:
         raise Problem(422, "invalid-input", "Invalid input", "cursor: not a cursor this API gave out", errors=[{"field": "query.cursor", "message": "bad cursor"}]) from None
 
 
-def _key_ints(cursor: str | None, n: int) -> list[int] | None:
+def cursor_ints(cursor: str | None, n: int) -> list[int] | None:
+    """The ``n`` integer keys of a cursor this API gave out (None for the first page)."""
     pos = decode_cursor(cursor, n)
     if pos is None:
         return None
@@ -84,7 +85,7 @@ def keyset(session: Session, q: Select[Any], keys: Sequence[Any], *, limit: int,
     """One page of ``q``, newest first, on the (indexed, unique) integer ``keys``: the rows after
     ``cursor`` and the cursor of the next page (None on the last). Ids go in the cursor as text
     (they may exceed 2**53)."""
-    pos = _key_ints(cursor, len(keys))
+    pos = cursor_ints(cursor, len(keys))
     if pos is not None:
         bound = [bindparam(None, v, type_=k.type) for k, v in zip(keys, pos)]
         q = q.where(keys[0] < bound[0] if len(keys) == 1 else tuple_(*keys) < tuple_(*bound))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ledger.mirror.models import RoyaltyAccrual, RoyaltyBalance
 
-from .common import _key_ints, encode_cursor, iso
+from .common import cursor_ints, encode_cursor, iso
 
 ROLE = {"paid": "payee", "fee": "platform-fee"}
 
@@ -26,7 +26,7 @@ def royalty_accruals(session: Session, account: str, *, limit: int, cursor: str 
     """Payments that credited ``account`` (as payee and/or as the fee recipient), newest first;
     one entry per payment (keyset on block number + log index)."""
     q = select(RoyaltyAccrual).where(RoyaltyAccrual.account == account, RoyaltyAccrual.kind.in_(list(ROLE)))
-    pos = _key_ints(cursor, 2)
+    pos = cursor_ints(cursor, 2)
     if pos is not None:
         bound = (bindparam(None, pos[0], type_=RoyaltyAccrual.block_number.type), bindparam(None, pos[1], type_=RoyaltyAccrual.log_index.type))
         q = q.where(tuple_(RoyaltyAccrual.block_number, RoyaltyAccrual.log_index) < tuple_(*bound))
