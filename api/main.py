@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from . import problems
 from .config import ApiSettings, api_settings
-from .metrics import LATENCY, REQUESTS
+from .metrics import MetricsMiddleware
 from .console import router as console_router
 from .routes import audit, files, health, ill, licences, loans, members, royalties, settlements, terms, tx, works
 from .runtime import Runtime
@@ -53,15 +52,7 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
     app.state.runtime = rt
     problems.install(app)
 
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next: Any) -> Response:
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - t0)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
+    app.add_middleware(MetricsMiddleware)
 
     for r in (members, files, works, terms, licences, loans, ill, settlements, royalties, audit, tx, health):
         app.include_router(r.router)

@@ -46,9 +46,15 @@ class Runtime:
         man = manifests.load(settings.manifest_path) if settings.manifest_path.exists() else None
         if engine is None:
             pg = not settings.mirror_url.startswith("sqlite")
-            # the threadpool runs up to 40 requests at once: give readers enough connections
-            engine = make_engine(settings.mirror_url, **({"pool_size": 20, "max_overflow": 20} if pg else {}))
-        rt = cls(settings=settings, chain=Chain(settings, man), engine=engine, sessions=session_factory(engine))
+            # the threadpool runs up to 40 requests at once: give readers enough connections. No ping per
+            # checkout (a round trip per request): a dropped connection fails one request and SQLAlchemy
+            # then invalidates the whole pool; recycle connections every 30 min.
+            extra = {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": False, "pool_recycle": 1800} if pg else {}
+            engine = make_engine(settings.mirror_url, **extra)
+        # PostgreSQL readers in autocommit: each statement sees the latest commit, exactly as under
+        # READ COMMITTED, without a BEGIN and a ROLLBACK round trip per request (the pool is shared)
+        readers = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+        rt = cls(settings=settings, chain=Chain(settings, man), engine=engine, sessions=session_factory(readers))
         rt.prepare_schema()
         return rt
 

@@ -2,8 +2,8 @@
 
 Format ``llt_<prefix>_<secret>``: the prefix (8 hex) finds the row, the SHA-256 of the whole
 token proves it. Each token maps to one member (ISIL / institution id) whose key, named after
-the ISIL, lives in the encrypted keystore. Tables live in their own metadata (``api_`` prefix)
-in the mirror's database; ``ensure_schema`` creates them when missing.
+the ISIL, lives in the encrypted keystore. The tables (``api.models``) live in the mirror's
+database and come from its Alembic migrations; ``ensure_schema`` only checks they are there.
 """
 
 from __future__ import annotations
@@ -14,69 +14,26 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Engine, Float, Index, MetaData, String, Text, select, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session
+
+from .models import API_TABLES, ApiToken, WorkCatalogue  # noqa: F401  (WorkCatalogue: re-exported)
 
 PREFIX = "llt_"
 
 
-class ApiBase(DeclarativeBase):
-    metadata = MetaData()
-
-
-class ApiToken(ApiBase):
-    __tablename__ = "api_tokens"
-
-    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public prefix
-    token_sha256: Mapped[str] = mapped_column(String(64))
-    member: Mapped[str] = mapped_column(String(128), index=True)  # ISIL / institution id = key name
-    account: Mapped[str] = mapped_column(String(42))
-    name: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[float] = mapped_column(Float)
-    revoked_at: Mapped[float | None] = mapped_column(Float)
-
-
-class WorkCatalogue(ApiBase):
-    """Titles of works registered through this service, for search (the chain keeps only the
-    metadata URI). A cache: rebuildable from the metadata records the URIs point to."""
-
-    __tablename__ = "api_work_catalogue"
-    __table_args__ = (Index("ix_api_work_catalogue_title", "title_key"),)
-
-    work_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    title: Mapped[str] = mapped_column(Text)
-    title_key: Mapped[str] = mapped_column(String(512))  # casefolded NFC, for LIKE search
-
-
-# Expression indexes on the mirror's raw_events so the read layer finds an entity's events fast.
-READ_KEYS = ("workId", "contentHash", "publisher", "termsId", "licenceId", "loanId", "requestId", "periodId", "holder", "library_", "requester", "supplier", "account")
-
-
-def _index_sql(dialect: str) -> list[str]:
-    out = []
-    for k in READ_KEYS:
-        name = f"ix_api_raw_events_{k.lower().rstrip('_')}"
-        if dialect == "postgresql":
-            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON raw_events (contract, (args->>'{k}'), block_number, log_index)")
-        else:
-            out.append(
-                f"CREATE INDEX IF NOT EXISTS {name} ON raw_events (contract, CAST(json_extract(args, '$.{k}') AS TEXT), block_number, log_index)"
-            )
-    out.append(
-        "CREATE INDEX IF NOT EXISTS ix_api_raw_events_event ON raw_events (contract, event, block_number, log_index)"
-    )
-    out.append("CREATE INDEX IF NOT EXISTS ix_api_raw_events_tx ON raw_events (tx_hash)")
-    return out
+class SchemaMissing(RuntimeError):
+    """The mirror's database lacks the API's tables: its migrations have not run."""
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the API's tables and read indexes if missing (idempotent, safe with a running indexer)."""
-    ApiBase.metadata.create_all(engine)
-    with engine.begin() as conn:
-        if not conn.dialect.has_table(conn, "raw_events"):
-            return
-        for stmt in _index_sql(engine.dialect.name):
-            conn.execute(text(stmt))
+    """Check that the API's tables exist (Alembic revision 0003 makes them); never creates them."""
+    missing = [t for t in API_TABLES if not inspect(engine).has_table(t)]
+    if missing:
+        raise SchemaMissing(
+            f"the mirror database at {engine.url.render_as_string(hide_password=True)} has no {', '.join(missing)}: "
+            "run `libledger mirror migrate` (Alembic upgrade head) first"
+        )
 
 
 def _digest(token: str) -> str:

@@ -1,14 +1,17 @@
-"""Alembic environment of the mirror: URL from ``-x url=...``, a connection handed in by
-``ledger.mirror.db.upgrade``, or libledger's settings. SQLite runs in batch mode."""
+"""Alembic environment of the mirror (and of the API's tables in the same database): URL from
+``-x url=...``, a connection handed in by ``ledger.mirror.db.upgrade``, or libledger's settings.
+SQLite runs in batch mode."""
 
 from __future__ import annotations
 
 from alembic import context
 
+from api.models import ApiBase
 from ledger.mirror.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+#: the mirror's tables and the API's own (``api_*``), both in the mirror's database
+target_metadata = [Base.metadata, ApiBase.metadata]
 
 
 def _url() -> str:

@@ -204,9 +204,8 @@ def ill_queue(request: Request, session: SessionDep, me: Member) -> Response:
 
 def _forwarded_to(session: Session, account: str, seen: set[str]) -> list[dict[str, Any]]:
     """Requests forwarded on to this library (return-anywhere): it is their current borrower."""
-    fwd = reads.events_of(session, "InterlibraryLoan", "forwardTo", [account], events=["ActionRecorded"])
     out = []
-    for rid in dict.fromkeys(str(e["args"]["requestId"]) for e in fwd):
+    for rid in reads.ill_forwarded_to(session, account):
         if rid not in seen:
             r = reads.get_ill(session, rid)
             if r["borrower"].lower() == account.lower():

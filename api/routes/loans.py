@@ -1,4 +1,4 @@
-"""``/loans``: digital lending within one library: checkout, checkin, list, get."""
+"""``/loans``: digital lending within one library: checkout, checkin, expire, list, get."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def checkout(body: LoanCreate, rt: RuntimeDep, me: CurrentMember, response: Resp
 @router.post("/{loan_id}/checkin", response_model=WriteResult[LoanPublic], responses=WRITE_RESPONSES, summary="Check a loan back in (the lending library)")
 def checkin(rt: RuntimeDep, me: CurrentMember, response: Response, loan_id: int = LoanIdPath, wait: Wait = True) -> Any:
     w = writes.checkin(rt=rt, actor=me, loan_id=loan_id, wait=wait)
+    return write_result(rt, response, w, ident=loan_id, created=False, read=lambda s: public(LoanPublic, reads.get_loan(s, loan_id)))
+
+
+@router.post("/{loan_id}/expire", response_model=WriteResult[LoanPublic], responses=WRITE_RESPONSES, summary="End a loan past its due date (any member)")
+def expire(rt: RuntimeDep, me: CurrentMember, response: Response, loan_id: int = LoanIdPath, wait: Wait = True) -> Any:
+    w = writes.expire_loan(rt=rt, actor=me, loan_id=loan_id, wait=wait)
     return write_result(rt, response, w, ident=loan_id, created=False, read=lambda s: public(LoanPublic, reads.get_loan(s, loan_id)))
 
 

@@ -159,6 +159,11 @@ def checkin(*, rt: Runtime, actor: Actor, loan_id: int, wait: bool = True) -> Wr
     return _write(rt, actor, "Lending", "checkin", loan_id, action="checking in a loan", wait=wait)
 
 
+def expire_loan(*, rt: Runtime, actor: Actor, loan_id: int, wait: bool = True) -> Written:
+    """End an active loan after its due date (anyone may); its copy is free again."""
+    return _write(rt, actor, "Lending", "expire", loan_id, action="expiring a loan", wait=wait)
+
+
 # ------------------------------------------------------------------------------ interlibrary loan
 
 

@@ -199,6 +199,31 @@ def status_command(data_dir: DataOpt = None, database_url: DbOpt = None) -> None
     )
 
 
+@mirror_app.command("rebuild")
+@expected_errors
+def rebuild_command(data_dir: DataOpt = None, database_url: DbOpt = None) -> None:
+    """Rebuild every projection from the mirror's raw events (one transaction, as the writer):
+    needed once after upgrading a mirror made before revision 0003."""
+    from .db import make_engine
+    from .lock import WriterLock
+    from .rebuild import rebuild
+
+    s = _settings(None, data_dir, database_url)
+    engine = make_engine(s.mirror_url)
+    lock = WriterLock(engine)
+    try:
+        if not lock.try_acquire():
+            err_console.print("an indexer is writing this mirror: stop it first, then rebuild")
+            raise typer.Exit(1)
+        with lock.conn.begin():
+            lock.fence(lock.conn)
+            n = rebuild(lock.conn)
+    finally:
+        lock.release()
+        engine.dispose()
+    console.print(f"projections rebuilt from {n} raw events")
+
+
 @mirror_app.command("migrate")
 @expected_errors
 def migrate_command(data_dir: DataOpt = None, database_url: DbOpt = None, revision: str = "head") -> None:

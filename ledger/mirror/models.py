@@ -64,7 +64,7 @@ class RawEvent(Base):
     """One log of a libledger contract. Idempotent key: (block hash, log index)."""
 
     __tablename__ = "raw_events"
-    __table_args__ = (Index("ix_raw_events_block", "block_number", "log_index"),)
+    __table_args__ = (Index("ix_raw_events_block", "block_number", "log_index"), Index("ix_raw_events_tx_hash", "tx_hash"))
 
     block_hash: Mapped[str] = mapped_column(Hash, primary_key=True)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -174,6 +174,7 @@ class CreditAllowance(Projection):
 
 class Work(Projection):
     __tablename__ = "works"
+    __table_args__ = (Index("ix_works_holder_work", "holder", "work_id"),)
 
     work_id: Mapped[int] = mapped_column(Amount, primary_key=True)
     content_hash: Mapped[str] = mapped_column(Hash, index=True)
@@ -241,6 +242,7 @@ class LicenceTerms(Projection):
     fee_bps: Mapped[int] = mapped_column(Integer)
     legal_text_hash: Mapped[str] = mapped_column(Hash)
     legal_text_uri: Mapped[str] = mapped_column(String(256))
+    published_tx: Mapped[str | None] = mapped_column(Hash)  # NULL only in rows written before 0003
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -252,11 +254,13 @@ class WorkOffer(Projection):
     offer_id: Mapped[int] = mapped_column(Amount)
     holder: Mapped[str] = mapped_column(Address)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    attached_block: Mapped[int | None] = mapped_column(BigInteger)  # NULL only in rows written before 0003
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
 class Licence(Projection):
     __tablename__ = "licences"
+    __table_args__ = (Index("ix_licences_holder_licence", "holder", "licence_id"), Index("ix_licences_work_licence", "work_id", "licence_id"))
 
     licence_id: Mapped[int] = mapped_column(Amount, primary_key=True)
     holder: Mapped[str] = mapped_column(Address, index=True)
@@ -265,12 +269,14 @@ class Licence(Projection):
     copies: Mapped[int] = mapped_column(Integer)  # concurrent loans allowed
     active_loans: Mapped[int] = mapped_column(Integer)
     total_loans: Mapped[int] = mapped_column(BigInteger)
+    ill_loans: Mapped[int | None] = mapped_column(BigInteger)  # copies used for ILL; NULL only before 0003
     valid_until: Mapped[int] = mapped_column(BigInteger)  # 0 = no expiry
     gross_paid: Mapped[int] = mapped_column(Amount)  # acquisition + renewals
     pool_id: Mapped[int] = mapped_column(Amount)  # subsidy pool of the last acquisition/renewal, 0 = none
     subsidy: Mapped[int] = mapped_column(Amount)  # subsidies drawn, in total
     acquired_block: Mapped[int] = mapped_column(BigInteger)
     acquired_at: Mapped[int] = mapped_column(BigInteger)
+    acquired_tx: Mapped[str | None] = mapped_column(Hash)  # NULL only in rows written before 0003
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -279,6 +285,7 @@ class Licence(Projection):
 
 class DigitalLoan(Projection):
     __tablename__ = "digital_loans"
+    __table_args__ = (Index("ix_digital_loans_library_loan", "library", "loan_id"), Index("ix_digital_loans_licence_loan", "licence_id", "loan_id"))
 
     loan_id: Mapped[int] = mapped_column(Amount, primary_key=True)
     licence_id: Mapped[int] = mapped_column(Amount, index=True)
@@ -289,7 +296,9 @@ class DigitalLoan(Projection):
     status: Mapped[str] = mapped_column(String(16))  # Active | Returned | Expired
     checked_out_block: Mapped[int] = mapped_column(BigInteger)
     checked_out_at: Mapped[int] = mapped_column(BigInteger)
+    checked_out_tx: Mapped[str | None] = mapped_column(Hash)  # NULL only in rows written before 0003
     closed_by: Mapped[str | None] = mapped_column(Address)  # who checked in / expired it
+    closed_at: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds of the check-in / expiry block
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -300,6 +309,12 @@ class IllRequest(Projection):
     """An ISO 18626 request, current state (the same fields as ``InterlibraryLoan.request``)."""
 
     __tablename__ = "ill_requests"
+    __table_args__ = (
+        # newest first (keyset on requested_block, request_id): ids are hashes, not in time order
+        Index("ix_ill_requests_requested", "requested_block", "request_id"),
+        Index("ix_ill_requests_requester_requested", "requester", "requested_block", "request_id"),
+        Index("ix_ill_requests_supplier_requested", "supplier", "requested_block", "request_id"),
+    )
 
     request_id: Mapped[int] = mapped_column(Amount, primary_key=True)
     requester: Mapped[str] = mapped_column(Address, index=True)
@@ -327,6 +342,7 @@ class IllRequest(Projection):
     replacement_refunded: Mapped[int] = mapped_column(Amount)
     requested_block: Mapped[int] = mapped_column(BigInteger)
     requested_at: Mapped[int] = mapped_column(BigInteger)
+    requested_tx: Mapped[str | None] = mapped_column(Hash)  # NULL only in rows written before 0003
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -334,7 +350,9 @@ class IllTransition(Projection):
     """Every message of a request's history, in chain order (applied or ignored)."""
 
     __tablename__ = "ill_transitions"
-    __table_args__ = (Index("ix_ill_transitions_request", "request_id", "block_number", "log_index"),)
+    __table_args__ = (
+        Index("ix_ill_transitions_request", "request_id", "block_number", "log_index"), Index("ix_ill_transitions_forward_to", "forward_to"),
+    )
 
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -472,7 +490,7 @@ class NetPosition(Projection):
 
 class ClearingCharge(Projection):
     __tablename__ = "clearing_charges"
-    __table_args__ = (Index("ix_clearing_charges_request", "request_id"),)
+    __table_args__ = (Index("ix_clearing_charges_request", "request_id"), Index("ix_clearing_charges_period", "period_id"))
 
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -538,6 +556,23 @@ class AttestationRow(Projection):
     anchored_at: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(Hash)
     block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+# ---------------------------------------------------------------------------- every contract
+
+
+class RecordEvent(Projection):
+    """Which raw event touched which record (work, terms, licence, loan, ILL request, period):
+    the index behind provenance and audit trails. One row per (record, event); an event that
+    names several records (``LicenceAcquired``: work, terms, licence) has one row for each.
+    Join ``raw_events`` on (block_number, log_index) for the event itself."""
+
+    __tablename__ = "record_events"
+
+    record_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # work | terms | licence | loan | ill-request | period
+    record_id: Mapped[int] = mapped_column(Amount, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 def projection_tables() -> list[Any]:

@@ -8,11 +8,22 @@ import sys
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, update
+from sqlalchemy import MetaData, inspect, select, update
+
+from api.models import ApiBase
 
 from ledger.mirror import db as mirror_db
 from ledger.mirror.models import Base, CreditBalance, Licence, Member, RawEvent
 from tests.mirror.conftest import activity, index_once
+
+
+def _all_models() -> MetaData:
+    """The mirror's models and the API's (same database, one Alembic history)."""
+    combined = MetaData()
+    for md in (Base.metadata, ApiBase.metadata):
+        for t in md.sorted_tables:
+            t.to_metadata(combined)
+    return combined
 
 
 def test_migrations_upgrade_and_downgrade(mirror_url, engine_for):
@@ -20,8 +31,9 @@ def test_migrations_upgrade_and_downgrade(mirror_url, engine_for):
     mirror_db.upgrade(engine)
     names = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= names
-    with engine.connect() as conn:  # the migrations build exactly the models
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert {"api_tokens", "api_work_catalogue", "record_events"} <= names
+    with engine.connect() as conn:  # the migrations build exactly the models, the API's included
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), _all_models())
     assert diffs == []
     mirror_db.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -94,3 +106,52 @@ def test_mirror_check_finds_a_tampered_row(chain, actors, settings, deployment, 
     assert f"members[account={actors.libraries[0].address}]: name = 'forged'" in out
     assert f"raw_events[block_hash={some[0]}, log_index={some[1]}]: data" in out
     assert "difference(s)" in bad.stderr
+
+
+def test_migration_0003_adopts_api_tables_made_before_it(mirror_url, engine_for):
+    import pytest
+
+    from api import tokens
+
+    engine = engine_for(mirror_url)
+    mirror_db.upgrade(engine, "0002")
+    with pytest.raises(tokens.SchemaMissing, match="libledger mirror migrate"):
+        tokens.ensure_schema(engine)  # checks, never creates behind Alembic's back
+    assert "api_tokens" not in set(inspect(engine).get_table_names())
+    ApiBase.metadata.create_all(engine)  # what the API did on its own before 0003
+    with engine.begin() as conn:
+        conn.execute(ApiBase.metadata.tables["api_tokens"].insert().values(
+            id="abcd0123", token_sha256="00" * 32, member="CN-1", account="0x" + "ab" * 20, name="kept", created_at=1.0))
+    mirror_db.upgrade(engine)
+    tokens.ensure_schema(engine)
+    names = set(inspect(engine).get_table_names())
+    assert {"api_tokens", "api_work_catalogue", "record_events"} <= names
+    with engine.connect() as conn:
+        assert conn.scalar(select(ApiBase.metadata.tables["api_tokens"].c.name)) == "kept"
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), _all_models()) == []
+    mirror_db.downgrade(engine, "0002")
+    names = set(inspect(engine).get_table_names())
+    assert not ({"api_tokens", "api_work_catalogue", "record_events"} & names) and "works" in names
+
+
+def test_mirror_rebuild_fills_what_an_old_mirror_lacks(chain, actors, settings, deployment, mirror_url, engine_for):
+    from sqlalchemy import delete, func
+
+    from ledger.mirror.models import RecordEvent
+
+    activity(chain, actors)
+    assert _cli(settings, mirror_url, "index", "--once").returncode == 0
+    engine = engine_for(mirror_url)
+    with engine.connect() as conn:
+        before = conn.execute(select(RecordEvent.record_kind, RecordEvent.record_id, RecordEvent.block_number, RecordEvent.log_index)).all()
+    assert before
+    with engine.begin() as conn:  # what a mirror made before 0003 looks like after the upgrade
+        conn.execute(delete(RecordEvent))
+    assert _cli(settings, mirror_url, "mirror", "check").returncode == 1  # check sees the missing rows
+    done = _cli(settings, mirror_url, "mirror", "rebuild")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "projections rebuilt from" in done.stdout
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(RecordEvent.record_kind, RecordEvent.record_id, RecordEvent.block_number, RecordEvent.log_index)).all()) == sorted(before)
+        assert conn.scalar(select(func.count()).select_from(RecordEvent)) == len(before)
+    assert _cli(settings, mirror_url, "mirror", "check").returncode == 0

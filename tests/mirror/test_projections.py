@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from ledger.mirror.check import check
 from ledger.mirror.models import (
     AttestationRow, ClearingCharge, DigitalLoan, Dispute, IllRequest, IllTransition, Licence, LicenceTerms, NetPosition,
-    RoyaltyAccrual, RoyaltyBalance, RoyaltyEscrow, RoyaltyWithdrawal, SettlementPeriod, SubsidyDraw, SubsidyPool, Work,
+    RawEvent, RecordEvent, RoyaltyAccrual, RoyaltyBalance, RoyaltyEscrow, RoyaltyWithdrawal, SettlementPeriod, SubsidyDraw, SubsidyPool, Work,
     WorkOffer, WorkPayee,
 )
 from tests.flows import (
@@ -355,7 +355,17 @@ def test_ill_and_clearing_projections_equal_the_contracts(chain, actors, setting
     ])
     # the digital ILL took and gave back a copy of b's licence; its per-loan fee went through the split
     lic_row = by(engine, Licence, "licence_id")[requests[rids["digital"]]["licence_id"]]
-    assert (lic_row["active_loans"], lic_row["total_loans"]) == (0, 1)
+    assert (lic_row["active_loans"], lic_row["total_loans"], lic_row["ill_loans"]) == (0, 1, 1)
+    assert all(r["requested_tx"] == requests[r["request_id"]]["requested_tx"] and r["requested_tx"].startswith("0x") for r in requests.values())
+    # record_events: each request's trail is exactly its InterlibraryLoan messages and Clearing charges
+    raw = {(r["block_number"], r["log_index"]): r for r in rows(engine, RawEvent)}
+    for rid in rids.values():
+        want = {k for k, r in raw.items() if r["contract"] in ("InterlibraryLoan", "Clearing") and int((r["args"] or {}).get("requestId", -1)) == rid}
+        got = {(r["block_number"], r["log_index"]) for r in rows(engine, RecordEvent, RecordEvent.record_kind == "ill-request", RecordEvent.record_id == rid)}
+        assert got == want and len(got) >= 2
+    charge_keys = {(c["block_number"], c["log_index"]) for c in charges}
+    recorded = {(r["block_number"], r["log_index"]) for r in rows(engine, RecordEvent, RecordEvent.record_kind == "period", RecordEvent.record_id == period)}
+    assert {k for k in charge_keys if raw[k]["args"]["periodId"] == period} <= recorded
     assert ("IllRequest", rids["digital"]) in {(r["ref_kind"], r["ref_id"]) for r in rows(engine, RoyaltyAccrual)}
     assert check(engine, chain.rpc, deployment) == []
 

@@ -32,15 +32,17 @@ def on(*keys: str) -> Callable[[Handler], Handler]:
 
 
 def apply(events: list[LogEvent], db: Store) -> None:
-    """Run the handler of every decoded event, in chain order."""
+    """Run the handler of every decoded event, in chain order, and note which records it touched."""
     handlers = HANDLERS
     for ev in events:
         if ev.event is not None:
             fn = handlers.get(f"{ev.contract}:{ev.event}")
             if fn is not None:
                 fn(ev, db)
+            record(ev, db)
 
 
+from .records import record  # noqa: E402
 from . import (  # noqa: E402,F401  (registration)
     attestations, clearing, common, consortium, credit, interlibrary_loan, lending, licensing, royalties, subsidy_pools, works,
 )

@@ -50,7 +50,7 @@ def ill_requested(ev: LogEvent, db: Store) -> None:
         "need_before": int(a["needBefore"]), "due_date": 0, "cancel_pending": False, "renew_pending": False, "received": False,
         "return_shipped": False, "lost_reported": False, "found": False, "licence_id": int(a["licenceId"]),
         "retry_of": int(a["retryOf"]), "lending_charged": 0, "lending_refunded": 0, "replacement_charged": 0,
-        "replacement_refunded": 0, "requested_block": ev.block_number, "requested_at": ev.timestamp,
+        "replacement_refunded": 0, "requested_block": ev.block_number, "requested_at": ev.timestamp, "requested_tx": ev.tx_hash,
         "block_number": ev.block_number,
     })
 

@@ -14,15 +14,15 @@ def loan_checked_out(ev: LogEvent, db: Store) -> None:
     db.put(DigitalLoan, {
         "loan_id": int(a["loanId"]), "licence_id": int(a["licenceId"]), "library": a["library_"], "ref": a["ref"],
         "due_at": int(a["dueAt"]), "charge": int(a["charge"]), "status": "Active", "checked_out_block": ev.block_number,
-        "checked_out_at": ev.timestamp, "closed_by": None, "block_number": ev.block_number,
+        "checked_out_at": ev.timestamp, "checked_out_tx": ev.tx_hash, "closed_by": None, "closed_at": None, "block_number": ev.block_number,
     })
 
 
 @on("Lending:LoanCheckedIn")
 def loan_checked_in(ev: LogEvent, db: Store) -> None:
-    db.update(DigitalLoan, int(ev.args["loanId"]), status="Returned", closed_by=ev.args["library_"], block_number=ev.block_number)
+    db.update(DigitalLoan, int(ev.args["loanId"]), status="Returned", closed_by=ev.args["library_"], closed_at=ev.timestamp, block_number=ev.block_number)
 
 
 @on("Lending:LoanExpired")
 def loan_expired(ev: LogEvent, db: Store) -> None:
-    db.update(DigitalLoan, int(ev.args["loanId"]), status="Expired", closed_by=ev.args["caller"], block_number=ev.block_number)
+    db.update(DigitalLoan, int(ev.args["loanId"]), status="Expired", closed_by=ev.args["caller"], closed_at=ev.timestamp, block_number=ev.block_number)

@@ -20,7 +20,7 @@ def terms_published(ev: LogEvent, db: Store) -> None:
         "price": int(t["price"]), "copies": int(t["copies"]), "loan_period": int(t["loanPeriod"]),
         "max_loans_per_copy": int(t["maxLoansPerCopy"]), "duration": int(t["duration"]), "territory": t["territory"],
         "ill_allowed": bool(t["illAllowed"]), "fee_bps": int(t["feeBps"]), "legal_text_hash": t["legalTextHash"],
-        "legal_text_uri": a["legalTextURI"], "block_number": ev.block_number,
+        "legal_text_uri": a["legalTextURI"], "published_tx": ev.tx_hash, "block_number": ev.block_number,
     })
 
 
@@ -29,7 +29,7 @@ def terms_attached(ev: LogEvent, db: Store) -> None:
     a = ev.args
     db.put(WorkOffer, {
         "work_id": int(a["workId"]), "terms_id": int(a["termsId"]), "offer_id": int(a["offerId"]), "holder": a["holder"],
-        "enabled": True, "block_number": ev.block_number,
+        "enabled": True, "attached_block": ev.block_number, "block_number": ev.block_number,
     })
 
 
@@ -49,9 +49,9 @@ def licence_acquired(ev: LogEvent, db: Store) -> None:
     a = ev.args
     db.put(Licence, {
         "licence_id": int(a["licenceId"]), "holder": a["holder"], "work_id": int(a["workId"]), "terms_id": int(a["termsId"]),
-        "copies": int(a["copies"]), "active_loans": 0, "total_loans": 0, "valid_until": int(a["validUntil"]),
+        "copies": int(a["copies"]), "active_loans": 0, "total_loans": 0, "ill_loans": 0, "valid_until": int(a["validUntil"]),
         "gross_paid": int(a["gross"]), "pool_id": int(a["poolId"]), "subsidy": int(a["subsidy"]),
-        "acquired_block": ev.block_number, "acquired_at": ev.timestamp, "block_number": ev.block_number,
+        "acquired_block": ev.block_number, "acquired_at": ev.timestamp, "acquired_tx": ev.tx_hash, "block_number": ev.block_number,
     })
 
 
@@ -70,7 +70,8 @@ def copy_used(ev: LogEvent, db: Store) -> None:
     key = int(ev.args["licenceId"])
     row = db.get(Licence, key)
     if row is not None:
-        db.update(Licence, key, active_loans=int(ev.args["activeLoans"]), total_loans=row["total_loans"] + 1, block_number=ev.block_number)
+        ill = (row["ill_loans"] or 0) + (1 if ev.args.get("forIll") else 0)
+        db.update(Licence, key, active_loans=int(ev.args["activeLoans"]), total_loans=row["total_loans"] + 1, ill_loans=ill, block_number=ev.block_number)
 
 
 @on("Licensing:CopyReleased")

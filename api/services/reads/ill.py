@@ -1,0 +1,102 @@
+"""ILL requests from ``ill_requests``; their history from ``record_events`` (InterlibraryLoan
+messages and Clearing charges); forwarded requests from ``ill_transitions``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.mirror.models import IllRequest, IllTransition
+
+from ...problems import Problem
+from .common import ILL_ACTION, ILL_STATUS, encode_cursor, iso, keyset, name_of, not_found, record_events, trail_entry
+
+_KEYS = [IllRequest.requested_block, IllRequest.request_id]
+
+
+def ill_dict(r: IllRequest) -> dict[str, Any]:
+    """An ISO 18626 request as the API shows it (id as text: 96-bit; money in fen)."""
+    return {
+        "id": str(r.request_id), "requester": r.requester, "supplier": r.supplier, "borrower": r.borrower, "own_id": r.own_id,
+        "service": r.service, "item_kind": r.item_kind, "item": r.item, "max_cost": r.max_cost, "need_before": iso(r.need_before),
+        "retry_of": str(r.retry_of) if r.retry_of else None, "licence_id": r.licence_id or None, "status": r.status,
+        "due_date": iso(r.due_date), "cancel_pending": r.cancel_pending, "renew_pending": r.renew_pending, "received": r.received,
+        "return_shipped": r.return_shipped, "lost_reported": r.lost_reported, "found": r.found, "lending_charged": r.lending_charged,
+        "lending_refunded": r.lending_refunded, "replacement_charged": r.replacement_charged, "replacement_refunded": r.replacement_refunded,
+        "requested_at": iso(r.requested_at), "requested_block": r.requested_block, "requested_tx": r.requested_tx or "",
+        "updated_block": r.block_number,
+    }
+
+
+def _request_id(request_id: str | int) -> int:
+    try:
+        return int(request_id)
+    except (TypeError, ValueError):
+        raise Problem(404, "not-found", "Not found", f"no ILL request {request_id} in the mirror", resource="ill-request", id=str(request_id)) from None
+
+
+def get_ill(session: Session, request_id: str | int) -> dict[str, Any]:
+    r = session.get(IllRequest, _request_id(request_id))
+    if r is None:
+        raise not_found("ill-request", request_id, "ILL request")
+    return ill_dict(r)
+
+
+def ill_history(session: Session, request_id: str | int) -> list[dict[str, Any]]:
+    """Every message and charge of one request, in chain order, with status/action names."""
+    events = record_events(session, "ill-request", _request_id(request_id))
+    if not events:
+        raise not_found("ill-request", request_id, "ILL request")
+    out = []
+    for e in events:
+        t = trail_entry(e)
+        a = e["args"]
+        if e["event"] in ("StatusChanged", "StatusUpdateIgnored"):
+            t["summary"] = {k: name_of(ILL_STATUS, a[k]) for k in ("from", "to", "current", "proposed") if k in a}
+        elif e["event"] in ("ActionRecorded", "ActionIgnored"):
+            t["summary"] = {"action": name_of(ILL_ACTION, a["action"]), "status": name_of(ILL_STATUS, a["status"])}
+        out.append(t)
+    return out
+
+
+def list_ill(
+    session: Session, *, limit: int, cursor: str | None, requester: str | None = None, supplier: str | None = None, party: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Requests newest first (keyset on requested block + id), by requester, supplier, or either
+    (``party``: two index range scans merged, not an OR over the table)."""
+    q = select(IllRequest)
+    if requester:
+        q = q.where(IllRequest.requester == requester)
+    if supplier:
+        q = q.where(IllRequest.supplier == supplier)
+    if not party:
+        rows, nxt = keyset(session, q, _KEYS, limit=limit, cursor=cursor)
+        return [ill_dict(r) for r in rows], nxt
+    as_req, more_req = keyset(session, q.where(IllRequest.requester == party), _KEYS, limit=limit, cursor=cursor)
+    as_sup, more_sup = keyset(session, q.where(IllRequest.supplier == party, IllRequest.requester != party), _KEYS, limit=limit, cursor=cursor)
+    order = _sql_order(session)
+    merged = sorted(as_req + as_sup, key=lambda r: (r.requested_block, order(r.request_id)), reverse=True)
+    more = len(merged) > limit or more_req is not None or more_sup is not None
+    page = merged[:limit]
+    nxt = encode_cursor(str(page[-1].requested_block), str(page[-1].request_id)) if more else None
+    return [ill_dict(r) for r in page], nxt
+
+
+def _sql_order(session: Session) -> Any:
+    """The database's order of request ids: SQLite keeps ids beyond 64 bits as TEXT, after
+    every INTEGER and compared as text (see ``ledger.mirror.types.Amount``)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return lambda i: (0, i, "")
+    return lambda i: (0, i, "") if i < 2**63 else (1, 0, str(i))
+
+
+def ill_forwarded_to(session: Session, account: str) -> list[str]:
+    """Ids of requests ever forwarded to ``account`` (``ShippedForward``), oldest first."""
+    q = (
+        select(IllTransition.request_id)
+        .where(IllTransition.forward_to == account, IllTransition.action == "ShippedForward")
+        .order_by(IllTransition.block_number, IllTransition.log_index)
+    )
+    return [str(i) for i in dict.fromkeys(session.scalars(q))]
