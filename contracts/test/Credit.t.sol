@@ -300,6 +300,35 @@ contract CreditTest is ConsortiumBase {
         vm.assertEq(credit.balanceOf(libraryB), 1, "moves after unpause");
     }
 
+    /// The platform pause (Consortium.pause) freezes every movement of credit too, including
+    /// transfers between active members that need no role.
+    function test_consortiumPause_freezesMemberTransfers() public {
+        vm.prank(libraryA);
+        credit.approve(libraryB, 10);
+        vm.prank(governor);
+        consortium.pause();
+
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(libraryA);
+        credit.transfer(libraryB, 1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(libraryB);
+        credit.transferFrom(libraryA, libraryB, 1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(ledger);
+        credit.transferFrom(libraryA, libraryB, 1);
+        vm.assertEq(credit.balanceOf(libraryB), 0, "nothing moved while paused");
+        vm.assertEq(credit.allowance(libraryA, libraryB), 10, "allowance untouched");
+
+        vm.prank(governor);
+        consortium.unpause();
+        vm.prank(libraryA);
+        credit.transfer(libraryB, 1);
+        vm.prank(libraryB);
+        credit.transferFrom(libraryA, libraryB, 2);
+        vm.assertEq(credit.balanceOf(libraryB), 3, "moves after the consortium unpauses");
+    }
+
     function test_pause_onlyGovernor() public {
         vm.expectRevert(_unauthorized(libraryA, Roles.GOVERNOR));
         vm.prank(libraryA);
