@@ -34,6 +34,25 @@ contract Credit is ERC20, ConsortiumGuarded {
         _burn(msg.sender, amount);
     }
 
+    /// @notice ERC-20 `transferFrom`; a libledger contract (LEDGER_ROLE) needs no allowance.
+    /// @dev When the spender pulls to itself (every Royalties payment), one Consortium look-up
+    /// serves the owner, the spender and the recipient; same checks and errors as otherwise.
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        address spender = _msgSender();
+        if (to != spender) return super.transferFrom(from, to, value);
+        (uint256 fromStanding, uint256 spenderStanding) = _consortium.standings(from, spender);
+        if (!Roles.allows(spenderStanding, Roles.LEDGER)) {
+            _checkHolder(spender, spenderStanding);
+            ERC20._spendAllowance(from, spender, value);
+        }
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
+        _requireNotPaused();
+        _checkHolder(from, fromStanding);
+        _checkHolder(spender, spenderStanding);
+        ERC20._update(from, spender, value);
+        return true;
+    }
+
     /// @dev Every move of credit (transfer, mint, burn) stops while this contract or the
     /// Consortium is paused; both sides must be allowed to hold credit.
     function _update(address from, address to, uint256 value) internal override whenNotPaused {
