@@ -10,7 +10,8 @@ import {Roles} from "./access/Roles.sol";
 /// @title Consortium — member registry and roles of the libledger consortium.
 /// @notice The governor (the single default admin, a multisig in production) admits and
 /// suspends members and grants their roles. A suspended member keeps its roles on record but
-/// loses every write right at once: all libledger contracts ask `hasActiveRole`.
+/// loses every write right at once: all libledger contracts ask `standing` (one slot per
+/// account: status and role bits) or `hasActiveRole`, which agree.
 /// Contract accounts of libledger itself hold `LEDGER_ROLE` without being members.
 contract Consortium is AccessControlDefaultAdminRules, Pausable, Multicall {
     enum MemberStatus {
@@ -27,11 +28,24 @@ contract Consortium is AccessControlDefaultAdminRules, Pausable, Multicall {
         string name;
     }
 
+    /// Stored member: as `Member`, plus the member's role bits (`Roles.bitOf`) in the first
+    /// slot, so one slot answers every role check (`standing`).
+    struct MemberRecord {
+        MemberStatus status;
+        uint64 admittedAt;
+        uint64 roleBits;
+        bytes32 x25519PublicKey;
+        string institutionId;
+        string name;
+    }
+
     uint256 public constant MAX_TEXT_BYTES = 128;
 
-    mapping(address account => Member) private _members;
+    mapping(address account => MemberRecord) private _members;
     mapping(bytes32 institutionHash => address) private _byInstitution;
+    /// The platform treasury and the pause flag share a slot: a payment reads both.
     address private _platformTreasury;
+    bool private _halted;
     uint256 private _memberCount;
 
     error ConsortiumZeroAddress();
@@ -75,7 +89,7 @@ contract Consortium is AccessControlDefaultAdminRules, Pausable, Multicall {
         address holder = _byInstitution[key];
         if (holder != address(0)) revert ConsortiumInstitutionTaken(institutionId, holder);
         _byInstitution[key] = account;
-        Member storage m = _members[account];
+        MemberRecord storage m = _members[account];
         m.status = MemberStatus.Active;
         m.admittedAt = uint64(block.timestamp);
         m.institutionId = institutionId;
@@ -159,7 +173,26 @@ contract Consortium is AccessControlDefaultAdminRules, Pausable, Multicall {
     }
 
     function member(address account) external view returns (Member memory) {
-        return _members[account];
+        MemberRecord storage m = _members[account];
+        return Member(m.status, m.admittedAt, m.x25519PublicKey, m.institutionId, m.name);
+    }
+
+    /// @notice Everything a role check on `account` needs, in one word (layout in `Roles`):
+    /// member status, role bits, and the Consortium's pause flag. Two storage reads.
+    function standing(address account) public view returns (uint256 word) {
+        word = _standing(account);
+    }
+
+    /// @notice `standing` of two accounts in one call (a credit transfer's sender and recipient).
+    function standings(address a, address b) external view returns (uint256 wordA, uint256 wordB) {
+        wordA = _standing(a);
+        wordB = _standing(b);
+    }
+
+    /// @notice True while the consortium is paused: every role check fails (but the governor's)
+    /// and no credit moves.
+    function paused() public view override returns (bool) {
+        return _halted;
     }
 
     function memberByInstitution(string calldata institutionId) external view returns (address) {
@@ -177,11 +210,38 @@ contract Consortium is AccessControlDefaultAdminRules, Pausable, Multicall {
     // ------------------------------------------------------------------ internals
 
     /// @dev Member roles may only be held by members; LEDGER_ROLE and the admin role are exempt.
-    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+    /// Keeps the role bits of `standing` in step with AccessControl's record.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
         if (role != DEFAULT_ADMIN_ROLE && role != Roles.LEDGER && _members[account].status == MemberStatus.None) {
             revert ConsortiumRoleNeedsMember(account, role);
         }
-        return super._grantRole(role, account);
+        granted = super._grantRole(role, account);
+        uint256 bit = Roles.bitOf(role);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (granted && bit != 0) _members[account].roleBits |= uint64(bit);
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        uint256 bit = Roles.bitOf(role);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (revoked && bit != 0) _members[account].roleBits &= ~uint64(bit);
+    }
+
+    function _pause() internal override whenNotPaused {
+        _halted = true;
+        emit Paused(_msgSender());
+    }
+
+    function _unpause() internal override whenPaused {
+        _halted = false;
+        emit Unpaused(_msgSender());
+    }
+
+    function _standing(address account) private view returns (uint256 word) {
+        MemberRecord storage m = _members[account];
+        word = uint256(m.status) | (uint256(m.roleBits) << Roles.ROLE_SHIFT);
+        if (_halted) word |= Roles.PAUSED_FLAG;
     }
 
     function _checkActive(address account) private view {

@@ -34,8 +34,9 @@ contract Lending is ConsortiumGuarded {
     Licensing private immutable _licensing;
     Royalties private immutable _royalties;
 
+    /// Declared first: shares slot 0 with the pause flag, which every checkout reads anyway.
+    uint64 private _loanCount;
     mapping(uint256 loanId => Loan) private _loans;
-    uint256 private _loanCount;
 
     error LendingZeroReference();
     error LendingUnknownLoan(uint256 loanId);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Consortium} from "./Consortium.sol";
@@ -19,7 +18,7 @@ import {IRoyalties} from "./interfaces/IRoyalties.sol";
 /// governor's ruling anyone may release the escrow to whom the ruling names. Balances are
 /// withdrawn with `withdraw()`; no payment ever pushes credit to a payee.
 /// @dev Credit held by this contract == sum of balances + sum of escrows, always.
-contract Royalties is IRoyalties, ConsortiumGuarded, ReentrancyGuard {
+contract Royalties is IRoyalties, ConsortiumGuarded {
     using SafeERC20 for IERC20;
 
     uint256 public constant BPS_DENOMINATOR = 10_000;
@@ -39,6 +38,12 @@ contract Royalties is IRoyalties, ConsortiumGuarded, ReentrancyGuard {
         uint256 gross;
     }
 
+    /// Reentrancy lock (1 open, 2 entered), declared first so that it shares slot 0 with the
+    /// pause flag: `withdraw` reads both for the price of one cold slot.
+    uint8 private _lock = LOCK_OPEN;
+    uint8 private constant LOCK_OPEN = 1;
+    uint8 private constant LOCK_ENTERED = 2;
+
     mapping(address account => uint256) private _balances;
     mapping(uint256 workId => uint256) private _escrow;
 
@@ -53,6 +58,8 @@ contract Royalties is IRoyalties, ConsortiumGuarded, ReentrancyGuard {
     error RoyaltiesNoEscrow(uint256 workId);
     error RoyaltiesNothingToWithdraw(address account);
     error RoyaltiesNoPlatformTreasury();
+    /// Same error as OpenZeppelin's ReentrancyGuard, which this contract used before.
+    error ReentrancyGuardReentrantCall();
 
     /// A payment whose holder side went to the payees.
     event RoyaltyPaid(
@@ -85,6 +92,13 @@ contract Royalties is IRoyalties, ConsortiumGuarded, ReentrancyGuard {
     constructor(Consortium consortium_, Credit credit_, Works works_) ConsortiumGuarded(consortium_) {
         _credit = credit_;
         _works = works_;
+    }
+
+    modifier nonReentrant() {
+        if (_lock != LOCK_OPEN) revert ReentrancyGuardReentrantCall();
+        _lock = LOCK_ENTERED;
+        _;
+        _lock = LOCK_OPEN;
     }
 
     // ------------------------------------------------------------------ payments

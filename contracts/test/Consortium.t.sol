@@ -748,4 +748,81 @@ contract ConsortiumTest is ConsortiumBase {
             if (mask & (1 << i) != 0) r[n++] = m[i];
         }
     }
+
+    // ------------------------------------------------------------------ standing (one-slot role checks)
+
+    /// @dev Every role with a bit in `standing`.
+    function _bitRoles() internal pure returns (bytes32[7] memory r) {
+        r = [Roles.PUBLISHER, Roles.LIBRARY, Roles.AUDITOR, Roles.PLATFORM, Roles.TREASURY, Roles.SPONSOR, Roles.LEDGER];
+    }
+
+    function _assertStandingAgrees(address account) internal view {
+        uint256 word = consortium.standing(account);
+        bytes32[7] memory roles = _bitRoles();
+        for (uint256 i = 0; i < roles.length; ++i) {
+            vm.assertEq(
+                Roles.allows(word, roles[i]) ? 1 : 0,
+                consortium.hasActiveRole(roles[i], account) ? 1 : 0,
+                "standing and hasActiveRole disagree"
+            );
+        }
+        vm.assertEq(word & Roles.STATUS_MASK, uint256(consortium.member(account).status), "status byte");
+        vm.assertEq(word & Roles.PAUSED_FLAG == 0 ? 0 : 1, consortium.paused() ? 1 : 0, "pause flag");
+    }
+
+    function test_standing_packsStatusRolesAndPause() public {
+        uint256 word = consortium.standing(libraryA);
+        vm.assertEq(word & Roles.STATUS_MASK, Roles.STATUS_ACTIVE, "active");
+        vm.assertTrue(Roles.allows(word, Roles.LIBRARY), "library role");
+        vm.assertFalse(Roles.allows(word, Roles.PUBLISHER), "no publisher role");
+        vm.assertFalse(Roles.allows(word, Roles.GOVERNOR), "the governor role has no bit");
+        vm.assertTrue(Roles.allows(consortium.standing(ledger), Roles.LEDGER), "ledger contract");
+        vm.assertEq(consortium.standing(stranger), 0, "stranger: nothing");
+
+        _pauseConsortium();
+        word = consortium.standing(libraryA);
+        vm.assertTrue(word & Roles.PAUSED_FLAG != 0, "pause flag set");
+        vm.assertFalse(Roles.allows(word, Roles.LIBRARY), "no role while paused");
+        vm.assertFalse(Roles.allows(consortium.standing(ledger), Roles.LEDGER), "not even LEDGER");
+        (uint256 a, uint256 b) = consortium.standings(libraryA, ledger);
+        vm.assertEq(a, consortium.standing(libraryA), "standings first");
+        vm.assertEq(b, consortium.standing(ledger), "standings second");
+    }
+
+    /// Whatever the governor does to an account (grant, revoke, renounce, suspend, reinstate,
+    /// pause), its one-slot `standing` answers every role check as `hasActiveRole` does.
+    function testFuzz_standingAgreesWithHasActiveRole(uint256 seed, bool asMember) public {
+        address account = newcomer;
+        if (asMember) _admit(account, "CN-FUZZ-STANDING", "Fuzz", _roles());
+        bytes32[7] memory roles = _bitRoles();
+        _assertStandingAgrees(account);
+        for (uint256 step = 0; step < 12; ++step) {
+            uint256 r = uint256(keccak256(abi.encode(seed, step)));
+            bytes32 role = roles[(r >> 8) % roles.length];
+            uint256 op = r % 6;
+            Consortium.MemberStatus s = consortium.member(account).status;
+            if (op == 0) {
+                if (s != Consortium.MemberStatus.None || role == Roles.LEDGER) {
+                    vm.prank(governor);
+                    consortium.grantRole(role, account);
+                }
+            } else if (op == 1) {
+                vm.prank(governor);
+                consortium.revokeRole(role, account);
+            } else if (op == 2) {
+                vm.prank(account);
+                consortium.renounceRole(role, account);
+            } else if (op == 3) {
+                if (s == Consortium.MemberStatus.Active) _suspend(account);
+            } else if (op == 4) {
+                if (s == Consortium.MemberStatus.Suspended && !consortium.paused()) _reinstate(account);
+            } else {
+                bool wasPaused = consortium.paused();
+                vm.prank(governor);
+                if (wasPaused) consortium.unpause();
+                else consortium.pause();
+            }
+            _assertStandingAgrees(account);
+        }
+    }
 }

@@ -214,6 +214,35 @@ contract CreditTest is ConsortiumBase {
         vm.assertEq(credit.allowance(libraryA, ledger), 0, "no allowance touched");
     }
 
+    /// The one-look-up path (spender pulls to itself, as Royalties does) keeps every rule.
+    function test_transferFrom_pullToSelf_sameRules() public {
+        vm.expectEmit(address(credit));
+        emit IERC20.Transfer(libraryA, ledger, 300);
+        vm.prank(ledger);
+        credit.transferFrom(libraryA, ledger, 300);
+        vm.assertEq(credit.balanceOf(ledger), 300, "ledger pulled without allowance");
+
+        vm.expectRevert(_notAllowed(stranger));
+        vm.prank(stranger);
+        credit.transferFrom(libraryA, stranger, 1);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, libraryB, uint256(0), uint256(1))
+        );
+        vm.prank(libraryB);
+        credit.transferFrom(libraryA, libraryB, 1);
+
+        _suspend(libraryA);
+        vm.expectRevert(_notAllowed(libraryA));
+        vm.prank(ledger);
+        credit.transferFrom(libraryA, ledger, 1);
+
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidSender.selector, address(0)));
+        vm.prank(ledger);
+        credit.transferFrom(address(0), ledger, 0);
+        vm.assertEq(credit.balanceOf(ledger), 300, "nothing else moved");
+    }
+
     function test_transferFrom_memberNeedsAllowance() public {
         vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, libraryB, 0, 1));
         vm.prank(libraryB);
@@ -298,6 +327,35 @@ contract CreditTest is ConsortiumBase {
         vm.prank(libraryA);
         credit.transfer(libraryB, 1);
         vm.assertEq(credit.balanceOf(libraryB), 1, "moves after unpause");
+    }
+
+    /// The platform pause (Consortium.pause) freezes every movement of credit too, including
+    /// transfers between active members that need no role.
+    function test_consortiumPause_freezesMemberTransfers() public {
+        vm.prank(libraryA);
+        credit.approve(libraryB, 10);
+        vm.prank(governor);
+        consortium.pause();
+
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(libraryA);
+        credit.transfer(libraryB, 1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(libraryB);
+        credit.transferFrom(libraryA, libraryB, 1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(ledger);
+        credit.transferFrom(libraryA, libraryB, 1);
+        vm.assertEq(credit.balanceOf(libraryB), 0, "nothing moved while paused");
+        vm.assertEq(credit.allowance(libraryA, libraryB), 10, "allowance untouched");
+
+        vm.prank(governor);
+        consortium.unpause();
+        vm.prank(libraryA);
+        credit.transfer(libraryB, 1);
+        vm.prank(libraryB);
+        credit.transferFrom(libraryA, libraryB, 2);
+        vm.assertEq(credit.balanceOf(libraryB), 3, "moves after the consortium unpauses");
     }
 
     function test_pause_onlyGovernor() public {

@@ -38,10 +38,13 @@ abstract contract ConsortiumGuarded is Pausable, Multicall {
     }
 
     function _checkRole(bytes32 role, address account) internal view {
-        if (!_consortium.hasActiveRole(role, account)) revert Unauthorized(account, role);
+        if (!_hasRole(role, account)) revert Unauthorized(account, role);
     }
 
+    /// @dev The governor role asks `hasActiveRole`; every other role is decided from the
+    /// account's one-slot `standing` (same rule, fewer storage reads).
     function _hasRole(bytes32 role, address account) internal view returns (bool) {
-        return _consortium.hasActiveRole(role, account);
+        if (role == Roles.GOVERNOR) return _consortium.hasActiveRole(role, account);
+        return Roles.allows(_consortium.standing(account), role);
     }
 }
