@@ -28,13 +28,14 @@ from eth_account.signers.local import LocalAccount
 
 from .bindings import ErrorDecoder
 from .errors import ContractRevert, LedgerError, TransactionRejected
+from .receipts import ReceiptWatcher
 from .rpc import Rpc, RpcError, revert_data
 from .signing import sign_legacy
 
 BATCH_SIZE = 10
-RECEIPT_BATCH = 100
 NOOP_GAS = 21_000
-REPLACED_AFTER_S = 10.0  # a used nonce whose hash the node does not know for this long
+POLL_WHILE_SENDING_S = 0.05  # read new blocks at most this often while batches are still going out
+IDLE_POLL_S = 0.005  # pause between block polls when nothing new was mined
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Outcome:
     error: LedgerError | None = None
     nonce: int | None = None
     raw: bytes = field(default=b"", repr=False)
+    sent_after_block: int | None = None  # the head before it was sent: it can only be in a later block
 
     @property
     def ok(self) -> bool:
@@ -175,9 +177,16 @@ class TxPipeline:
     # ---------------------------------------------------------------- many calls
 
     def submit(self, calls: Sequence[Call], *, wait: bool = True) -> list[Outcome]:
-        """Sign, send and (with ``wait``) await every call; outcomes in submission order."""
+        """Sign, send and (with ``wait``) await every call; outcomes in submission order.
+
+        With ``wait`` the receipt watcher reads new blocks while later batches are still being
+        sent, so receipts of early blocks are in hand by the time the last batch is out."""
         with self._submit_lock:
             outcomes = [Outcome(call=c) for c in calls]
+            head = int(self.rpc.call("eth_blockNumber"), 16)
+            for o in outcomes:
+                o.sent_after_block = head
+            watcher = self._watcher(head) if wait else None
             signed: queue.Queue[list[int] | None] = queue.Queue(maxsize=8)
 
             def signer() -> None:
@@ -194,12 +203,30 @@ class TxPipeline:
 
             t = threading.Thread(target=signer, name="tx-signer", daemon=True)
             t.start()
+            last_poll = time.monotonic()
             while (idx := signed.get()) is not None:
-                self._send_batch([outcomes[i] for i in idx])
+                batch = [outcomes[i] for i in idx]
+                if watcher is not None:
+                    for o in batch:
+                        watcher.watch(o)  # before sending: no block can hold it unseen
+                self._send_batch(batch)
+                if watcher is not None:
+                    for o in batch:
+                        if o.error is not None:
+                            watcher.forget(o)
+                    if time.monotonic() - last_poll >= POLL_WHILE_SENDING_S:
+                        watcher.poll()
+                        last_poll = time.monotonic()
             t.join()
-            if wait:
-                self._await_receipts([o for o in outcomes if o.error is None])
+            if watcher is not None:
+                self._await_receipts([o for o in outcomes if o.error is None], watcher)
             return outcomes
+
+    def _watcher(self, from_block: int) -> ReceiptWatcher:
+        def replaced(o: Outcome) -> None:
+            o.error = TransactionRejected(f"transaction {o.tx_hash} was replaced by another with nonce {o.nonce}", tx_hash=o.tx_hash)
+
+        return ReceiptWatcher(self.rpc, from_block, sender_of=lambda o: o.call.sender.address, on_replaced=replaced)
 
     def _send_batch(self, batch: list[Outcome]) -> None:
         answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in batch])
@@ -221,49 +248,21 @@ class TxPipeline:
             except RpcError:
                 self.nonces.resync(sender.address)
 
-    def _await_receipts(self, pending_outcomes: list[Outcome]) -> None:
-        """Wait for every outcome's receipt. Polls each sender's mined nonce (one cheap call per
-        sender) and fetches receipts only for transactions whose nonce is already mined, so a
-        long queue does not cost the node thousands of empty receipt look-ups per round."""
-        pending: dict[str, Outcome] = {o.tx_hash: o for o in pending_outcomes}
+    def _await_receipts(self, sent: list[Outcome], watcher: ReceiptWatcher | None = None) -> None:
+        """Wait until every sent outcome has its receipt or a verdict (replaced, timed out), reading
+        receipts block by block (``ledger.receipts``); then decode the reverts."""
+        if watcher is None:  # sent earlier with wait=False
+            starts = [o.sent_after_block for o in sent if o.sent_after_block is not None]
+            watcher = self._watcher(min(starts) if starts else 0)
+            for o in sent:
+                if o.receipt is None and o.error is None:
+                    watcher.watch(o)
         deadline = time.monotonic() + self.receipt_timeout
         rebroadcast_at = time.monotonic() + self.receipt_timeout / 3
         last_progress = time.monotonic()
-        reverted: list[Outcome] = []
-        unknown_since: dict[str, float] = {}  # nonce used, hash unknown to the node: since when
-        while pending:
-            senders = sorted({o.call.sender.address for o in pending.values()})
-            counts = self.rpc.batch([("eth_getTransactionCount", [a, "latest"]) for a in senders])
-            mined_below = {a: int(c, 16) for a, c in zip(senders, counts) if not isinstance(c, RpcError)}
-            ready = [h for h, o in pending.items() if o.nonce is not None and o.nonce < mined_below.get(o.call.sender.address, 0)]
-            progressed = False
-            missing: list[str] = []
-            for start in range(0, len(ready), RECEIPT_BATCH):
-                chunk = ready[start : start + RECEIPT_BATCH]
-                for h, rcpt in zip(chunk, self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk])):
-                    o = pending[h]
-                    if isinstance(rcpt, RpcError):
-                        continue
-                    if rcpt is None:
-                        missing.append(h)  # nonce used, receipt not (yet) there: decided below
-                        continue
-                    o.receipt = rcpt
-                    if rcpt.get("status") != "0x1":
-                        reverted.append(o)
-                    del pending[h]
-                    progressed = True
-            # Nodes update the account's nonce before the receipt is queryable; a transaction is
-            # replaced only if its nonce is used and the node no longer knows its hash at all.
-            for start in range(0, len(missing), RECEIPT_BATCH):
-                chunk = missing[start : start + RECEIPT_BATCH]
-                for h, tx in zip(chunk, self.rpc.batch([("eth_getTransactionByHash", [h]) for h in chunk])):
-                    if tx is not None:
-                        unknown_since.pop(h, None)
-                    elif time.monotonic() - unknown_since.setdefault(h, time.monotonic()) > REPLACED_AFTER_S:
-                        o = pending.pop(h)
-                        o.error = TransactionRejected(f"transaction {h} was replaced by another with nonce {o.nonce}", tx_hash=h)
-                        progressed = True
-            if not pending:
+        while watcher.pending:
+            progressed = watcher.poll() > 0
+            if not watcher.pending:
                 break
             now = time.monotonic()
             if progressed:
@@ -274,21 +273,23 @@ class TxPipeline:
                 except RpcError:
                     self.nudge_after = None  # not a dev node after all
                 last_progress = now
+            waiting = [o for o in sent if o.receipt is None and o.error is None]
             if now > deadline:
-                for o in pending.values():
+                for o in waiting:
                     o.error = TransactionRejected(
                         f"transaction {o.tx_hash} was not mined within {self.receipt_timeout:.0f} s", tx_hash=o.tx_hash
                     )
                 break
             if now > rebroadcast_at:  # dropped from the pool (node restart, eviction): same bytes again
-                again = [("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in pending.values()]
+                again = [("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in waiting]
                 for start in range(0, len(again), self.batch_size):
                     self.rpc.batch(again[start : start + self.batch_size])
                 rebroadcast_at = now + self.receipt_timeout / 3
             if not progressed:
-                time.sleep(0.01)
-        for o in reverted:
-            o.error = self._explain_revert(o)
+                time.sleep(IDLE_POLL_S)
+        for o in sent:
+            if o.error is None and o.receipt is not None and o.receipt.get("status") != "0x1":
+                o.error = self._explain_revert(o)
 
     def _explain_revert(self, o: Outcome) -> ContractRevert:
         """Replay a reverted transaction on its parent block to recover the custom error."""
