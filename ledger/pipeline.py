@@ -35,6 +35,7 @@ from .signing import sign_legacy
 BATCH_SIZE = 10
 NOOP_GAS = 21_000
 POLL_WHILE_SENDING_S = 0.05  # read new blocks at most this often while batches are still going out
+MAX_IN_FLIGHT = 1000
 IDLE_POLL_S = 0.005  # pause between block polls when nothing new was mined
 
 
@@ -123,6 +124,7 @@ class TxPipeline:
         batch_size: int = BATCH_SIZE,
         receipt_timeout: float = 60.0,
         nudge_after: float | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.rpc = rpc
         self.chain_id = chain_id
@@ -131,8 +133,10 @@ class TxPipeline:
         self.gas_price = gas_price
         self.batch_size = batch_size
         self.receipt_timeout = receipt_timeout
+        self.max_in_flight = max_in_flight  # sent, receipt not yet seen (only when waiting)
         self.nudge_after = nudge_after  # seconds without a new receipt before `evm_mine` (dev chains only)
         self.nonces = NonceManager(rpc)
+        self.nudges = 0  # `evm_mine` calls made so far (benchmarks report them)
         self._submit_lock = threading.Lock()
 
     # ---------------------------------------------------------------- signing
@@ -207,6 +211,12 @@ class TxPipeline:
             while (idx := signed.get()) is not None:
                 batch = [outcomes[i] for i in idx]
                 if watcher is not None:
+                    since = time.monotonic()
+                    while watcher.pending >= self.max_in_flight:  # let the node catch up first
+                        since = self._poll_or_nudge(watcher, since)
+                        if time.monotonic() - since > self.receipt_timeout:
+                            break  # the node stopped mining: the await below reports it
+                    last_poll = time.monotonic()
                     for o in batch:
                         watcher.watch(o)  # before sending: no block can hold it unseen
                 self._send_batch(batch)
@@ -261,19 +271,12 @@ class TxPipeline:
         rebroadcast_at = time.monotonic() + self.receipt_timeout / 3
         last_progress = time.monotonic()
         while watcher.pending:
-            progressed = watcher.poll() > 0
+            last_progress = self._poll_or_nudge(watcher, last_progress)
             if not watcher.pending:
                 break
             now = time.monotonic()
-            if progressed:
-                last_progress = now
-            elif self.nudge_after is not None and now - last_progress > self.nudge_after:
-                try:
-                    self.rpc.call("evm_mine")
-                except RpcError:
-                    self.nudge_after = None  # not a dev node after all
-                last_progress = now
-            waiting = [o for o in sent if o.receipt is None and o.error is None]
+            if now > deadline or now > rebroadcast_at:
+                waiting = [o for o in sent if o.receipt is None and o.error is None]
             if now > deadline:
                 for o in waiting:
                     o.error = TransactionRejected(
@@ -285,11 +288,25 @@ class TxPipeline:
                 for start in range(0, len(again), self.batch_size):
                     self.rpc.batch(again[start : start + self.batch_size])
                 rebroadcast_at = now + self.receipt_timeout / 3
-            if not progressed:
-                time.sleep(IDLE_POLL_S)
         for o in sent:
             if o.error is None and o.receipt is not None and o.receipt.get("status") != "0x1":
                 o.error = self._explain_revert(o)
+
+    def _poll_or_nudge(self, watcher: ReceiptWatcher, last_progress: float) -> float:
+        """Read new blocks once; on a dev chain stalled for ``nudge_after`` s ask for a block;
+        otherwise pause briefly. Returns the (new) time of the last progress."""
+        if watcher.poll():
+            return time.monotonic()
+        now = time.monotonic()
+        if self.nudge_after is not None and now - last_progress > self.nudge_after:
+            try:
+                self.rpc.call("evm_mine")
+                self.nudges += 1
+            except RpcError:
+                self.nudge_after = None  # not a dev node after all
+            return now
+        time.sleep(IDLE_POLL_S)
+        return last_progress
 
     def _explain_revert(self, o: Outcome) -> ContractRevert:
         """Replay a reverted transaction on its parent block to recover the custom error."""
