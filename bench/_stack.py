@@ -108,6 +108,25 @@ def rate(n: int, seconds: float) -> float:
     return round(n / seconds, 1) if seconds > 0 else float("inf")
 
 
+def node_cpu(proc: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the node process has used so far (Linux /proc)."""
+    with open(f"/proc/{proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def cpu_split(proc: subprocess.Popen) -> Iterator[dict[str, float]]:
+    """CPU seconds of the node and of this (client) process over the block: where the time goes."""
+    out: dict[str, float] = {}
+    n0, c0 = node_cpu(proc), time.process_time()
+    try:
+        yield out
+    finally:
+        out["node_cpu_s"] = round(node_cpu(proc) - n0, 2)
+        out["client_cpu_s"] = round(time.process_time() - c0, 2)
+
+
 def timed(fn, *args, **kwargs) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)

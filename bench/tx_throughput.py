@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _stack import emit, rate, stack, timed
+from _stack import cpu_split, emit, rate, stack, timed
 
 from ledger import roles
 from ledger.chain import web3_for
@@ -50,7 +50,8 @@ def measure(mode: str, block_time: float | None, args: argparse.Namespace) -> No
 
         calls = [credit.tx("transfer", receiver.address, 1, sender=sender, gas=80_000) for _ in range(args.pipeline)]
         nudges = s.chain.pipeline.nudges
-        outs, t_pipe = timed(s.chain.pipeline.submit, calls)
+        with cpu_split(s.proc) as cpu:
+            outs, t_pipe = timed(s.chain.pipeline.submit, calls)
         failed = sum(not o.ok for o in outs)  # ok: receipt seen, status 0x1
         per_block: dict[int, int] = {}
         for o in outs:
@@ -71,6 +72,8 @@ def measure(mode: str, block_time: float | None, args: argparse.Namespace) -> No
             blocks=len(per_block),
             max_tx_per_block=max(per_block.values(), default=0),
             evm_mine_nudges=s.chain.pipeline.nudges - nudges,
+            seconds=round(t_pipe, 2),
+            **cpu,
             target=">=1000 tx/s and >=10x baseline",
         )
 
