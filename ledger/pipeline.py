@@ -1,5 +1,5 @@
-"""Transaction pipeline: sign locally, submit raw transactions in small JSON-RPC batches, await
-receipts concurrently, and hand back one outcome per call in submission order.
+"""Transaction pipeline: sign locally, submit raw transactions in small JSON-RPC batches, watch
+blocks for the receipts, and hand back one outcome per call in submission order.
 
 - Signing: ``ledger.signing`` (coincurve, byte-identical to eth-account), in a thread of its own so
   signing batch k+1 overlaps submitting batch k.
@@ -8,13 +8,20 @@ receipts concurrently, and hand back one outcome per call in submission order.
   self-transfer; a transaction dropped from the pool is re-broadcast as the same signed bytes.
 - Batches of 10: the node runs batched calls concurrently; small batches keep nonce-ordered
   transactions close together (larger ones were seen to stall or kill anvil).
+- Receipts: ``ledger.receipts.ReceiptWatcher`` reads each new block's receipts in one call
+  (``eth_getBlockReceipts``), already while later batches are being sent; a transaction whose
+  nonce was taken by another is reported as replaced.
+- In flight: at most ``max_in_flight`` (1,000) sent transactions without a receipt; sending waits
+  for blocks beyond that. Under anvil's automine stall (below) thousands of queued transactions
+  otherwise end up in one block, and anvil builds a block's receipts in time quadratic in its
+  size (2,000 transactions: 1.3-3 s for one ``eth_getBlockReceipts``, 100: 7 ms).
 - Stalls: anvil's automine can leave ready transactions unmined under load
   (foundry-rs/foundry#10122, seen here with anvil 1.7.1 even with interval mining on); on a dev
-  chain the pipeline then asks for a block (``evm_mine``) when receipts stop coming.
+  chain the pipeline then asks for a block (``evm_mine``, counted in ``nudges``) when receipts
+  stop coming.
 - Reverts: a mined transaction with status 0 is replayed with ``eth_call`` on its parent block to
   recover the custom error, decoded to the named exception.
 """
-
 from __future__ import annotations
 
 import queue
