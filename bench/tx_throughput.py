@@ -48,6 +48,8 @@ def measure(mode: str, block_time: float | None, args: argparse.Namespace) -> No
         n_naive, t_naive = timed(naive)
         naive_tps = rate(n_naive, t_naive)
 
+        if args.max_in_flight:
+            s.chain.pipeline.max_in_flight = args.max_in_flight
         calls = [credit.tx("transfer", receiver.address, 1, sender=sender, gas=80_000) for _ in range(args.pipeline)]
         nudges = s.chain.pipeline.nudges
         with cpu_split(s.proc) as cpu:
@@ -72,6 +74,7 @@ def measure(mode: str, block_time: float | None, args: argparse.Namespace) -> No
             blocks=len(per_block),
             max_tx_per_block=max(per_block.values(), default=0),
             evm_mine_nudges=s.chain.pipeline.nudges - nudges,
+            max_in_flight=s.chain.pipeline.max_in_flight,
             seconds=round(t_pipe, 2),
             **cpu,
             target=">=1000 tx/s and >=10x baseline",
@@ -85,6 +88,7 @@ def main() -> None:
     ap.add_argument("--pipeline", type=int, default=5000, help="transactions through the pipeline")
     ap.add_argument("--modes", default="automine,interval", help="node modes to measure, comma-separated")
     ap.add_argument("--block-time", type=float, default=1.0, help="seconds per block in interval mode")
+    ap.add_argument("--max-in-flight", type=int, default=None, help="the pipeline's cap on unconfirmed transactions")
     args = ap.parse_args()
     for mode in args.modes.split(","):
         measure(mode, None if mode == "automine" else args.block_time, args)
