@@ -218,11 +218,10 @@ class TxPipeline:
             while (idx := signed.get()) is not None:
                 batch = [outcomes[i] for i in idx]
                 if watcher is not None:
-                    since = time.monotonic()
-                    while watcher.pending >= self.max_in_flight:  # let the node catch up first
-                        since = self._poll_or_nudge(watcher, since)
-                        if time.monotonic() - since > self.receipt_timeout:
-                            break  # the node stopped mining: the await below reports it
+                    if watcher.pending >= self.max_in_flight:  # let the node catch up first
+                        waiter = _Waiter(self, watcher)
+                        while watcher.pending >= self.max_in_flight and not waiter.stalled():
+                            waiter.step()  # a stalled node is reported by the await below
                     last_poll = time.monotonic()
                     for o in batch:
                         watcher.watch(o)  # before sending: no block can hold it unseen
@@ -274,46 +273,18 @@ class TxPipeline:
             for o in sent:
                 if o.receipt is None and o.error is None:
                     watcher.watch(o)
-        deadline = time.monotonic() + self.receipt_timeout
-        rebroadcast_at = time.monotonic() + self.receipt_timeout / 3
-        last_progress = time.monotonic()
+        waiter = _Waiter(self, watcher)
         while watcher.pending:
-            last_progress = self._poll_or_nudge(watcher, last_progress)
-            if not watcher.pending:
-                break
-            now = time.monotonic()
-            if now > deadline or now > rebroadcast_at:
-                waiting = [o for o in sent if o.receipt is None and o.error is None]
-            if now > deadline:
-                for o in waiting:
+            waiter.step()
+            if watcher.pending and waiter.stalled():
+                for o in watcher.waiting():
                     o.error = TransactionRejected(
-                        f"transaction {o.tx_hash} was not mined within {self.receipt_timeout:.0f} s", tx_hash=o.tx_hash
+                        f"transaction {o.tx_hash} was not mined (no new receipt for {self.receipt_timeout:.0f} s)", tx_hash=o.tx_hash
                     )
                 break
-            if now > rebroadcast_at:  # dropped from the pool (node restart, eviction): same bytes again
-                again = [("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in waiting]
-                for start in range(0, len(again), self.batch_size):
-                    self.rpc.batch(again[start : start + self.batch_size])
-                rebroadcast_at = now + self.receipt_timeout / 3
         for o in sent:
             if o.error is None and o.receipt is not None and o.receipt.get("status") != "0x1":
                 o.error = self._explain_revert(o)
-
-    def _poll_or_nudge(self, watcher: ReceiptWatcher, last_progress: float) -> float:
-        """Read new blocks once; on a dev chain stalled for ``nudge_after`` s ask for a block;
-        otherwise pause briefly. Returns the (new) time of the last progress."""
-        if watcher.poll():
-            return time.monotonic()
-        now = time.monotonic()
-        if self.nudge_after is not None and now - last_progress > self.nudge_after:
-            try:
-                self.rpc.call("evm_mine")
-                self.nudges += 1
-            except RpcError:
-                self.nudge_after = None  # not a dev node after all
-            return now
-        time.sleep(IDLE_POLL_S)
-        return last_progress
 
     def _explain_revert(self, o: Outcome) -> ContractRevert:
         """Replay a reverted transaction on its parent block to recover the custom error."""
@@ -332,3 +303,39 @@ class TxPipeline:
                 return exc
         exc = self.errors.exception(b"", tx_hash=o.tx_hash)  # e.g. out of gas: no revert data
         return exc
+
+
+class _Waiter:
+    """One wait for receipts: poll blocks; on a dev chain with no new receipt for ``nudge_after`` s
+    ask for a block; re-broadcast what is still waiting every ``receipt_timeout / 3`` s without
+    progress (dropped from the pool: node restart, eviction, a nonce gap); stalled after
+    ``receipt_timeout`` s without progress. Nudges do not count as progress."""
+
+    def __init__(self, pipeline: TxPipeline, watcher: ReceiptWatcher) -> None:
+        self.p = pipeline
+        self.watcher = watcher
+        self.last_progress = self.last_nudge = self.last_rebroadcast = time.monotonic()
+
+    def stalled(self) -> bool:
+        return time.monotonic() - self.last_progress > self.p.receipt_timeout
+
+    def step(self) -> None:
+        p = self.p
+        if self.watcher.poll():
+            self.last_progress = time.monotonic()
+            return
+        now = time.monotonic()
+        quiet = now - max(self.last_progress, self.last_nudge)
+        if p.nudge_after is not None and quiet > p.nudge_after:
+            try:
+                p.rpc.call("evm_mine")
+                p.nudges += 1
+            except RpcError:
+                p.nudge_after = None  # not a dev node after all
+            self.last_nudge = now
+        if now - max(self.last_progress, self.last_rebroadcast) > p.receipt_timeout / 3:
+            again = [("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in self.watcher.waiting()]
+            for start in range(0, len(again), p.batch_size):
+                p.rpc.batch(again[start : start + p.batch_size])
+            self.last_rebroadcast = now
+        time.sleep(IDLE_POLL_S)

@@ -58,6 +58,10 @@ class ReceiptWatcher:
         """How many watched transactions have neither a receipt nor a verdict yet."""
         return len(self._pending)
 
+    def waiting(self) -> list[Any]:
+        """The watched transactions still without a receipt or verdict, in the order watched."""
+        return list(self._pending.values())
+
     def watch(self, item: Any) -> None:
         """Watch a transaction; register it *before* sending it so no block can be missed."""
         self._pending[item.tx_hash] = item
