@@ -201,3 +201,20 @@ def test_watcher_without_block_receipts_reads_blocks_and_receipts(chain, actors)
     assert watcher.poll() == 8
     assert watcher.pending == 0
     assert [o.receipt["transactionHash"] for o in outs] == [o.tx_hash for o in outs]
+
+
+def test_in_flight_cap_sends_in_waves_and_keeps_order(chain, actors):
+    credit = chain.contract("Credit")
+    lib = actors.library
+    before = credit.call("balanceOf", lib.address)
+    old = chain.pipeline.max_in_flight
+    chain.pipeline.max_in_flight = 4
+    try:
+        calls = [credit.tx("mint", lib.address, i + 1, sender=actors.platform) for i in range(25)]
+        outs = chain.pipeline.submit(calls)
+    finally:
+        chain.pipeline.max_in_flight = old
+    assert [o.call for o in outs] == calls
+    assert all(o.ok for o in outs), [str(o.error) for o in outs if not o.ok]
+    assert [o.nonce for o in outs] == list(range(outs[0].nonce, outs[0].nonce + 25))
+    assert credit.call("balanceOf", lib.address) == before + sum(range(1, 26))
