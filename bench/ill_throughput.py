@@ -61,16 +61,12 @@ def step_calls(ill, step, batch: int) -> list:
     return calls
 
 
-def run(chain, ill, steps, batch: int) -> tuple[float, int, Counter]:
+def run(chain, ill, steps, batch: int) -> tuple[float, int, list]:
     """Send the steps round by round (``ROUNDS``), awaiting every receipt of a round before the next.
 
-    Returns seconds, failed transactions and the contract's events by name, counted from the
-    receipts after the clock stopped: status 1 alone does not prove a status change, because
-    the contract records an overtaken message as ``StatusUpdateIgnored``/``ActionIgnored``
-    instead of reverting."""
+    Returns seconds, failed transactions and the outcomes (for ``event_counts``)."""
     total_failed = 0
     seconds = 0.0
-    events: Counter = Counter()
     sent = []
     for rnd in ROUNDS:
         calls = [c for k in rnd for c in step_calls(ill, steps[k], batch)]
@@ -78,10 +74,18 @@ def run(chain, ill, steps, batch: int) -> tuple[float, int, Counter]:
         seconds += t
         total_failed += sum(not o.ok for o in outs)
         sent += outs
-    for o in sent:
+    return seconds, total_failed, sent
+
+
+def event_counts(ill, outcomes) -> Counter:
+    """The contract's events by name in the receipts. Status 1 alone does not prove a status
+    change: the contract records an overtaken message as ``StatusUpdateIgnored`` /
+    ``ActionIgnored`` instead of reverting."""
+    events: Counter = Counter()
+    for o in outcomes:
         if o.receipt is not None:
             events.update(name for name, _ in ill.events(o.receipt))
-    return seconds, total_failed, events
+    return events
 
 
 def measure(args: argparse.Namespace, batches: list[int]) -> tuple[str, list[dict]]:
@@ -97,7 +101,8 @@ def measure(args: argparse.Namespace, batches: list[int]) -> tuple[str, list[dic
             steps = phases(ill, pairs, args.lifecycles // len(pairs), now)
             height, nudges = s.chain.block_number(), s.chain.pipeline.nudges
             with cpu_split(s.proc) as cpu:
-                t, failed, events = run(s.chain, ill, steps, batch=batch)
+                t, failed, sent = run(s.chain, ill, steps, batch=batch)
+            events = event_counts(ill, sent)  # after the clock and the CPU split
             out.append({"seconds": t, "failed": failed, "cpu": cpu, "nudges": s.chain.pipeline.nudges - nudges,
                         "height": height, "events": events})
         return s.node_mode, out
