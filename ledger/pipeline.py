@@ -222,7 +222,7 @@ class TxPipeline:
                         waiter = _Waiter(self, watcher)
                         while watcher.pending >= self.max_in_flight and not waiter.stalled():
                             waiter.step()  # a stalled node is reported by the await below
-                    last_poll = time.monotonic()
+                        last_poll = time.monotonic()
                     for o in batch:
                         watcher.watch(o)  # before sending: no block can hold it unseen
                 self._send_batch(batch)
