@@ -7,7 +7,7 @@ import argparse
 import hashlib
 import os
 
-from _stack import emit, rate, stack, timed
+from _stack import cpu_split, emit, rate, stack, timed
 
 from ledger.pipeline import Call
 
@@ -16,8 +16,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkouts", type=int, default=1000, help="checkouts per mode")
     ap.add_argument("--batch", type=int, default=25, help="checkouts per Multicall transaction")
+    ap.add_argument("--block-time", type=float, default=None, help="interval mining with blocks this many seconds apart")
     args = ap.parse_args()
-    with stack(n_libraries=2, n_publishers=2) as s:
+    with stack(n_libraries=2, n_publishers=2, block_time=args.block_time) as s:
         c = s.chain.contract
         pub0, pub1 = s.publishers
         lib = s.libraries[0]
@@ -45,10 +46,12 @@ def main() -> None:
             n = min(args.batch, args.checkouts - i)
             data = [lending.encode("checkout", batch_lic, os.urandom(32)) for _ in range(n)]
             batched.append(Call(sender=lib, to=lending.address, data=lending.encode("multicall", data), gas=220_000 * n + 100_000))
-        outs, t_batch = timed(s.chain.pipeline.submit, batched)
+        with cpu_split(s.proc) as cpu:
+            outs, t_batch = timed(s.chain.pipeline.submit, batched)
         failed += sum(not o.ok for o in outs)
         emit(
             "royalty_throughput",
+            node_mode=s.node_mode,
             value=rate(args.checkouts, t_batch),
             unit="metered checkouts/s (Multicall)",
             baseline=rate(args.checkouts, t_single),
@@ -56,6 +59,9 @@ def main() -> None:
             batch=args.batch,
             checkouts=args.checkouts,
             failed=failed,
+            seconds=round(t_batch, 2),
+            **cpu,
+            evm_mine_nudges=s.chain.pipeline.nudges,
         )
 
 

@@ -1,5 +1,5 @@
-"""Transaction pipeline: sign locally, submit raw transactions in small JSON-RPC batches, await
-receipts concurrently, and hand back one outcome per call in submission order.
+"""Transaction pipeline: sign locally, submit raw transactions in small JSON-RPC batches, watch
+blocks for the receipts, and hand back one outcome per call in submission order.
 
 - Signing: ``ledger.signing`` (coincurve, byte-identical to eth-account), in a thread of its own so
   signing batch k+1 overlaps submitting batch k.
@@ -8,13 +8,20 @@ receipts concurrently, and hand back one outcome per call in submission order.
   self-transfer; a transaction dropped from the pool is re-broadcast as the same signed bytes.
 - Batches of 10: the node runs batched calls concurrently; small batches keep nonce-ordered
   transactions close together (larger ones were seen to stall or kill anvil).
+- Receipts: ``ledger.receipts.ReceiptWatcher`` reads each new block's receipts in one call
+  (``eth_getBlockReceipts``), already while later batches are being sent; a transaction whose
+  nonce was taken by another is reported as replaced.
+- In flight: at most ``max_in_flight`` (1,000) sent transactions without a receipt; sending waits
+  for blocks beyond that. Under anvil's automine stall (below) thousands of queued transactions
+  otherwise end up in one block, and anvil builds a block's receipts in time quadratic in its
+  size (2,000 transactions: 1.3-3 s for one ``eth_getBlockReceipts``, 100: 7 ms).
 - Stalls: anvil's automine can leave ready transactions unmined under load
   (foundry-rs/foundry#10122, seen here with anvil 1.7.1 even with interval mining on); on a dev
-  chain the pipeline then asks for a block (``evm_mine``) when receipts stop coming.
+  chain the pipeline then asks for a block (``evm_mine``, counted in ``nudges``) when receipts
+  stop coming.
 - Reverts: a mined transaction with status 0 is replayed with ``eth_call`` on its parent block to
   recover the custom error, decoded to the named exception.
 """
-
 from __future__ import annotations
 
 import queue
@@ -28,13 +35,15 @@ from eth_account.signers.local import LocalAccount
 
 from .bindings import ErrorDecoder
 from .errors import ContractRevert, LedgerError, TransactionRejected
+from .receipts import ReceiptWatcher
 from .rpc import Rpc, RpcError, revert_data
 from .signing import sign_legacy
 
 BATCH_SIZE = 10
-RECEIPT_BATCH = 100
 NOOP_GAS = 21_000
-REPLACED_AFTER_S = 10.0  # a used nonce whose hash the node does not know for this long
+POLL_WHILE_SENDING_S = 0.05  # read new blocks at most this often while batches are still going out
+MAX_IN_FLIGHT = 1000
+IDLE_POLL_S = 0.005  # pause between block polls when nothing new was mined
 
 
 @dataclass
@@ -59,6 +68,7 @@ class Outcome:
     error: LedgerError | None = None
     nonce: int | None = None
     raw: bytes = field(default=b"", repr=False)
+    sent_after_block: int | None = None  # the head before it was sent: it can only be in a later block
 
     @property
     def ok(self) -> bool:
@@ -121,6 +131,7 @@ class TxPipeline:
         batch_size: int = BATCH_SIZE,
         receipt_timeout: float = 60.0,
         nudge_after: float | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.rpc = rpc
         self.chain_id = chain_id
@@ -129,8 +140,10 @@ class TxPipeline:
         self.gas_price = gas_price
         self.batch_size = batch_size
         self.receipt_timeout = receipt_timeout
+        self.max_in_flight = max_in_flight  # sent, receipt not yet seen (only when waiting)
         self.nudge_after = nudge_after  # seconds without a new receipt before `evm_mine` (dev chains only)
         self.nonces = NonceManager(rpc)
+        self.nudges = 0  # `evm_mine` calls made so far (benchmarks report them)
         self._submit_lock = threading.Lock()
 
     # ---------------------------------------------------------------- signing
@@ -175,9 +188,16 @@ class TxPipeline:
     # ---------------------------------------------------------------- many calls
 
     def submit(self, calls: Sequence[Call], *, wait: bool = True) -> list[Outcome]:
-        """Sign, send and (with ``wait``) await every call; outcomes in submission order."""
+        """Sign, send and (with ``wait``) await every call; outcomes in submission order.
+
+        With ``wait`` the receipt watcher reads new blocks while later batches are still being
+        sent, so receipts of early blocks are in hand by the time the last batch is out."""
         with self._submit_lock:
             outcomes = [Outcome(call=c) for c in calls]
+            head = int(self.rpc.call("eth_blockNumber"), 16)
+            for o in outcomes:
+                o.sent_after_block = head
+            watcher = self._watcher(head) if wait else None
             signed: queue.Queue[list[int] | None] = queue.Queue(maxsize=8)
 
             def signer() -> None:
@@ -194,12 +214,35 @@ class TxPipeline:
 
             t = threading.Thread(target=signer, name="tx-signer", daemon=True)
             t.start()
+            last_poll = time.monotonic()
             while (idx := signed.get()) is not None:
-                self._send_batch([outcomes[i] for i in idx])
+                batch = [outcomes[i] for i in idx]
+                if watcher is not None:
+                    if watcher.pending >= self.max_in_flight:  # let the node catch up first
+                        waiter = _Waiter(self, watcher)
+                        while watcher.pending >= self.max_in_flight and not waiter.stalled():
+                            waiter.step()  # a stalled node is reported by the await below
+                        last_poll = time.monotonic()
+                    for o in batch:
+                        watcher.watch(o)  # before sending: no block can hold it unseen
+                self._send_batch(batch)
+                if watcher is not None:
+                    for o in batch:
+                        if o.error is not None:
+                            watcher.forget(o)
+                    if time.monotonic() - last_poll >= POLL_WHILE_SENDING_S:
+                        watcher.poll()
+                        last_poll = time.monotonic()
             t.join()
-            if wait:
-                self._await_receipts([o for o in outcomes if o.error is None])
+            if watcher is not None:
+                self._await_receipts([o for o in outcomes if o.error is None], watcher)
             return outcomes
+
+    def _watcher(self, from_block: int) -> ReceiptWatcher:
+        def replaced(o: Outcome) -> None:
+            o.error = TransactionRejected(f"transaction {o.tx_hash} was replaced by another with nonce {o.nonce}", tx_hash=o.tx_hash)
+
+        return ReceiptWatcher(self.rpc, from_block, sender_of=lambda o: o.call.sender.address, on_replaced=replaced)
 
     def _send_batch(self, batch: list[Outcome]) -> None:
         answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in batch])
@@ -221,74 +264,27 @@ class TxPipeline:
             except RpcError:
                 self.nonces.resync(sender.address)
 
-    def _await_receipts(self, pending_outcomes: list[Outcome]) -> None:
-        """Wait for every outcome's receipt. Polls each sender's mined nonce (one cheap call per
-        sender) and fetches receipts only for transactions whose nonce is already mined, so a
-        long queue does not cost the node thousands of empty receipt look-ups per round."""
-        pending: dict[str, Outcome] = {o.tx_hash: o for o in pending_outcomes}
-        deadline = time.monotonic() + self.receipt_timeout
-        rebroadcast_at = time.monotonic() + self.receipt_timeout / 3
-        last_progress = time.monotonic()
-        reverted: list[Outcome] = []
-        unknown_since: dict[str, float] = {}  # nonce used, hash unknown to the node: since when
-        while pending:
-            senders = sorted({o.call.sender.address for o in pending.values()})
-            counts = self.rpc.batch([("eth_getTransactionCount", [a, "latest"]) for a in senders])
-            mined_below = {a: int(c, 16) for a, c in zip(senders, counts) if not isinstance(c, RpcError)}
-            ready = [h for h, o in pending.items() if o.nonce is not None and o.nonce < mined_below.get(o.call.sender.address, 0)]
-            progressed = False
-            missing: list[str] = []
-            for start in range(0, len(ready), RECEIPT_BATCH):
-                chunk = ready[start : start + RECEIPT_BATCH]
-                for h, rcpt in zip(chunk, self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk])):
-                    o = pending[h]
-                    if isinstance(rcpt, RpcError):
-                        continue
-                    if rcpt is None:
-                        missing.append(h)  # nonce used, receipt not (yet) there: decided below
-                        continue
-                    o.receipt = rcpt
-                    if rcpt.get("status") != "0x1":
-                        reverted.append(o)
-                    del pending[h]
-                    progressed = True
-            # Nodes update the account's nonce before the receipt is queryable; a transaction is
-            # replaced only if its nonce is used and the node no longer knows its hash at all.
-            for start in range(0, len(missing), RECEIPT_BATCH):
-                chunk = missing[start : start + RECEIPT_BATCH]
-                for h, tx in zip(chunk, self.rpc.batch([("eth_getTransactionByHash", [h]) for h in chunk])):
-                    if tx is not None:
-                        unknown_since.pop(h, None)
-                    elif time.monotonic() - unknown_since.setdefault(h, time.monotonic()) > REPLACED_AFTER_S:
-                        o = pending.pop(h)
-                        o.error = TransactionRejected(f"transaction {h} was replaced by another with nonce {o.nonce}", tx_hash=h)
-                        progressed = True
-            if not pending:
-                break
-            now = time.monotonic()
-            if progressed:
-                last_progress = now
-            elif self.nudge_after is not None and now - last_progress > self.nudge_after:
-                try:
-                    self.rpc.call("evm_mine")
-                except RpcError:
-                    self.nudge_after = None  # not a dev node after all
-                last_progress = now
-            if now > deadline:
-                for o in pending.values():
+    def _await_receipts(self, sent: list[Outcome], watcher: ReceiptWatcher | None = None) -> None:
+        """Wait until every sent outcome has its receipt or a verdict (replaced, timed out), reading
+        receipts block by block (``ledger.receipts``); then decode the reverts."""
+        if watcher is None:  # sent earlier with wait=False
+            starts = [o.sent_after_block for o in sent if o.sent_after_block is not None]
+            watcher = self._watcher(min(starts) if starts else 0)
+            for o in sent:
+                if o.receipt is None and o.error is None:
+                    watcher.watch(o)
+        waiter = _Waiter(self, watcher)
+        while watcher.pending:
+            waiter.step()
+            if watcher.pending and waiter.stalled():
+                for o in watcher.waiting():
                     o.error = TransactionRejected(
-                        f"transaction {o.tx_hash} was not mined within {self.receipt_timeout:.0f} s", tx_hash=o.tx_hash
+                        f"transaction {o.tx_hash} was not mined (no new receipt for {self.receipt_timeout:.0f} s)", tx_hash=o.tx_hash
                     )
                 break
-            if now > rebroadcast_at:  # dropped from the pool (node restart, eviction): same bytes again
-                again = [("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in pending.values()]
-                for start in range(0, len(again), self.batch_size):
-                    self.rpc.batch(again[start : start + self.batch_size])
-                rebroadcast_at = now + self.receipt_timeout / 3
-            if not progressed:
-                time.sleep(0.01)
-        for o in reverted:
-            o.error = self._explain_revert(o)
+        for o in sent:
+            if o.error is None and o.receipt is not None and o.receipt.get("status") != "0x1":
+                o.error = self._explain_revert(o)
 
     def _explain_revert(self, o: Outcome) -> ContractRevert:
         """Replay a reverted transaction on its parent block to recover the custom error."""
@@ -307,3 +303,39 @@ class TxPipeline:
                 return exc
         exc = self.errors.exception(b"", tx_hash=o.tx_hash)  # e.g. out of gas: no revert data
         return exc
+
+
+class _Waiter:
+    """One wait for receipts: poll blocks; on a dev chain with no new receipt for ``nudge_after`` s
+    ask for a block; re-broadcast what is still waiting every ``receipt_timeout / 3`` s without
+    progress (dropped from the pool: node restart, eviction, a nonce gap); stalled after
+    ``receipt_timeout`` s without progress. Nudges do not count as progress."""
+
+    def __init__(self, pipeline: TxPipeline, watcher: ReceiptWatcher) -> None:
+        self.p = pipeline
+        self.watcher = watcher
+        self.last_progress = self.last_nudge = self.last_rebroadcast = time.monotonic()
+
+    def stalled(self) -> bool:
+        return time.monotonic() - self.last_progress > self.p.receipt_timeout
+
+    def step(self) -> None:
+        p = self.p
+        if self.watcher.poll():
+            self.last_progress = time.monotonic()
+            return
+        now = time.monotonic()
+        quiet = now - max(self.last_progress, self.last_nudge)
+        if p.nudge_after is not None and quiet > p.nudge_after:
+            try:
+                p.rpc.call("evm_mine")
+                p.nudges += 1
+            except RpcError:
+                p.nudge_after = None  # not a dev node after all
+            self.last_nudge = now
+        if now - max(self.last_progress, self.last_rebroadcast) > p.receipt_timeout / 3:
+            again = [("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in self.watcher.waiting()]
+            for start in range(0, len(again), p.batch_size):
+                p.rpc.batch(again[start : start + p.batch_size])
+            self.last_rebroadcast = now
+        time.sleep(IDLE_POLL_S)

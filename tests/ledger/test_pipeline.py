@@ -98,3 +98,123 @@ def test_unknown_sender_nonce_is_seeded_from_node(chain, actors):
     fresh = Account.create()
     out = chain.pipeline.submit([Call(sender=fresh, to=fresh.address, data=b"", gas=21_000)])[0]
     assert out.ok and out.nonce == 0
+
+
+# ---------------------------------------------------------------- block-driven receipt watcher
+# Blocks carrying many transactions (as on QBFT) are made with automine off and one `evm_mine`,
+# so the tests decide what lands in which block instead of depending on timing.
+
+
+def _one_block(chain, calls):
+    """Send ``calls`` without waiting, mine them into one block, then await their receipts."""
+    chain.rpc.call("evm_setAutomine", [False])
+    try:
+        outs = chain.pipeline.submit(calls, wait=False)
+        chain.rpc.call("evm_mine")
+    finally:
+        chain.rpc.call("evm_setAutomine", [True])
+    chain.pipeline._await_receipts(outs)
+    return outs
+
+
+def test_watcher_reads_a_block_of_many_transactions_in_submission_order(chain, actors):
+    credit = chain.contract("Credit")
+    libs = actors.libraries
+    calls = [credit.tx("transfer", libs[(i + 1) % 3].address, i + 1, sender=libs[i % 3], gas=80_000) for i in range(60)]
+    outs = _one_block(chain, calls)
+    assert [o.call for o in outs] == calls
+    assert all(o.ok for o in outs), [str(o.error) for o in outs if not o.ok]
+    assert len({o.block_number for o in outs}) == 1
+    # each outcome carries its own receipt: the Transfer amount in the log is the call's
+    amounts = [credit.events(o.receipt)[0][1]["value"] for o in outs]
+    assert amounts == [i + 1 for i in range(60)]
+    assert [o.receipt["transactionHash"] for o in outs] == [o.tx_hash for o in outs]
+
+
+def test_watcher_spans_blocks_and_keeps_order(chain, actors):
+    credit = chain.contract("Credit")
+    lib = actors.library
+    chain.rpc.call("evm_setAutomine", [False])
+    try:
+        first = chain.pipeline.submit([credit.tx("mint", lib.address, 1, sender=actors.platform) for _ in range(5)], wait=False)
+        chain.rpc.call("evm_mine")
+        second = chain.pipeline.submit([credit.tx("mint", lib.address, 2, sender=actors.platform) for _ in range(5)], wait=False)
+        chain.rpc.call("evm_mine")
+    finally:
+        chain.rpc.call("evm_setAutomine", [True])
+    outs = second + first  # awaited out of mining order: results stay with their calls
+    chain.pipeline._await_receipts(outs)
+    assert all(o.ok for o in outs)
+    assert {o.block_number for o in first} == {first[0].block_number}
+    assert {o.block_number for o in second} == {first[0].block_number + 1}
+    assert [o.nonce for o in first + second] == list(range(first[0].nonce, first[0].nonce + 10))
+
+
+def test_watcher_decodes_a_revert_inside_a_shared_block(chain, actors):
+    credit = chain.contract("Credit")
+    calls = [credit.tx("mint", actors.library.address, 3, sender=actors.platform, gas=200_000) for _ in range(6)]
+    calls[2] = credit.tx("mint", actors.outsider.address, 3, sender=actors.platform, gas=200_000)
+    outs = _one_block(chain, calls)
+    assert [o.ok for o in outs] == [True, True, False, True, True, True]
+    assert outs[2].receipt is not None and outs[2].receipt["status"] == "0x0"
+    assert isinstance(outs[2].error, ContractRevert)
+    assert outs[2].error.error_name == "CreditAccountNotAllowed"
+
+
+def test_watcher_reports_a_replaced_transaction(chain, actors):
+    credit = chain.contract("Credit")
+    lib = actors.library
+    before = credit.call("balanceOf", lib.address)
+    chain.rpc.call("evm_setAutomine", [False])
+    try:
+        [original] = chain.pipeline.submit([credit.tx("mint", lib.address, 5, sender=actors.platform)], wait=False)
+        chain.rpc.call("anvil_dropTransaction", [original.tx_hash])
+        # another transaction takes the same nonce (e.g. sent by a second process with the same key)
+        _, raw = chain.pipeline._sign(credit.tx("mint", lib.address, 11, sender=actors.platform), original.nonce)
+        chain.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
+        chain.rpc.call("evm_mine")
+    finally:
+        chain.rpc.call("evm_setAutomine", [True])
+    chain.pipeline._await_receipts([original])
+    assert isinstance(original.error, TransactionRejected)
+    assert "replaced" in str(original.error)
+    assert original.receipt is None
+    assert credit.call("balanceOf", lib.address) == before + 11
+
+
+def test_watcher_without_block_receipts_reads_blocks_and_receipts(chain, actors):
+    """Nodes lacking eth_getBlockReceipts: the watcher reads block bodies, then the watched receipts."""
+    from ledger.receipts import ReceiptWatcher
+
+    credit = chain.contract("Credit")
+    calls = [credit.tx("mint", actors.library.address, i + 1, sender=actors.platform) for i in range(8)]
+    chain.rpc.call("evm_setAutomine", [False])
+    try:
+        outs = chain.pipeline.submit(calls, wait=False)
+        chain.rpc.call("evm_mine")
+    finally:
+        chain.rpc.call("evm_setAutomine", [True])
+    watcher = ReceiptWatcher(chain.rpc, outs[0].sent_after_block, sender_of=lambda o: o.call.sender.address, on_replaced=print)
+    watcher._block_receipts = False
+    for o in outs:
+        watcher.watch(o)
+    assert watcher.poll() == 8
+    assert watcher.pending == 0
+    assert [o.receipt["transactionHash"] for o in outs] == [o.tx_hash for o in outs]
+
+
+def test_in_flight_cap_sends_in_waves_and_keeps_order(chain, actors):
+    credit = chain.contract("Credit")
+    lib = actors.library
+    before = credit.call("balanceOf", lib.address)
+    old = chain.pipeline.max_in_flight
+    chain.pipeline.max_in_flight = 4
+    try:
+        calls = [credit.tx("mint", lib.address, i + 1, sender=actors.platform) for i in range(25)]
+        outs = chain.pipeline.submit(calls)
+    finally:
+        chain.pipeline.max_in_flight = old
+    assert [o.call for o in outs] == calls
+    assert all(o.ok for o in outs), [str(o.error) for o in outs if not o.ok]
+    assert [o.nonce for o in outs] == list(range(outs[0].nonce, outs[0].nonce + 25))
+    assert credit.call("balanceOf", lib.address) == before + sum(range(1, 26))
