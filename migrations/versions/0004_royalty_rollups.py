@@ -15,7 +15,7 @@ from ledger.mirror.rollups import fill_rollups
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
