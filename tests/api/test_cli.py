@@ -60,18 +60,18 @@ def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
 
 @sqlite_only
 def test_register_file_stores_content_and_metadata_then_registers(api, platform_key, tmp_path):
-    book = _book(tmp_path, 1, "西湖梦寻")
-    proc = run(api, "works", "register", str(book), "--member", "PUB-ZJPP", "--title", "西湖梦寻",
+    book = _book(tmp_path, 1, "命令行登记的书")
+    proc = run(api, "works", "register", str(book), "--member", "PUB-ZJPP", "--title", "命令行登记的书",
                "--creator", "张岱", "--language", "zh", "--isbn", "978-7-02-000220-7")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    found = api.get("/works", params={"title": "西湖梦寻"}).json()["items"]
+    found = api.get("/works", params={"title": "命令行登记的书"}).json()["items"]
     [work] = [w for w in found if w["holder"].lower() == api.accounts["PUB-ZJPP"].lower()]
     assert str(work["id"]) in proc.stdout
     # the metadata record the chain points at is in the content store, canonical JSON naming the book
     store = LocalContentStore(api.settings.content_path)
     cid = work["metadata_uri"].removeprefix("ipfs://")
     record = json.loads(store.get(cid))
-    assert record["title"] == "西湖梦寻" and record["creators"] == ["张岱"] and record["language"] == "zh"
+    assert record["title"] == "命令行登记的书" and record["creators"] == ["张岱"] and record["language"] == "zh"
     assert record["files"][0]["sha256"] in work["content_hash"]
     # the stored content is encrypted: the EPUB's bytes are not in the store as they are
     assert book.read_bytes() not in {p.read_bytes() for p in Path(api.settings.content_path).rglob("*") if p.is_file()}
