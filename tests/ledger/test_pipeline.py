@@ -105,14 +105,20 @@ def test_unknown_sender_nonce_is_seeded_from_node(chain, actors):
 # so the tests decide what lands in which block instead of depending on timing.
 
 
-def _one_block(chain, calls):
-    """Send ``calls`` without waiting, mine them into one block, then await their receipts."""
+def _mined_together(chain, calls):
+    """Send ``calls`` without waiting and mine them into one block; receipts not awaited."""
     chain.rpc.call("evm_setAutomine", [False])
     try:
         outs = chain.pipeline.submit(calls, wait=False)
         chain.rpc.call("evm_mine")
     finally:
         chain.rpc.call("evm_setAutomine", [True])
+    return outs
+
+
+def _one_block(chain, calls):
+    """Send ``calls`` without waiting, mine them into one block, then await their receipts."""
+    outs = _mined_together(chain, calls)
     chain.pipeline._await_receipts(outs)
     return outs
 
@@ -188,12 +194,7 @@ def test_watcher_without_block_receipts_reads_blocks_and_receipts(chain, actors)
 
     credit = chain.contract("Credit")
     calls = [credit.tx("mint", actors.library.address, i + 1, sender=actors.platform) for i in range(8)]
-    chain.rpc.call("evm_setAutomine", [False])
-    try:
-        outs = chain.pipeline.submit(calls, wait=False)
-        chain.rpc.call("evm_mine")
-    finally:
-        chain.rpc.call("evm_setAutomine", [True])
+    outs = _mined_together(chain, calls)
     watcher = ReceiptWatcher(chain.rpc, outs[0].sent_after_block, sender_of=lambda o: o.call.sender.address, on_replaced=print)
     watcher._block_receipts = False
     for o in outs:
