@@ -336,6 +336,13 @@ contract Licensing is ILicensing, ConsortiumGuarded {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The library holding `licenceId` (a licence never changes hands); reverts for an
+    /// unknown licence.
+    function holderOf(uint256 licenceId) external view returns (address holder) {
+        holder = _licences[licenceId].holder;
+        if (holder == address(0)) revert LicensingUnknownLicence(licenceId);
+    }
+
     /// @notice The hash identifying terms `t` at fee `feeBps` (the dedup key).
     function termsHash(TermsInput calldata t, uint16 feeBps) public pure returns (bytes32) {
         return keccak256(

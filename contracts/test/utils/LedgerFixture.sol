@@ -101,6 +101,12 @@ abstract contract LedgerFixture is LedgerTest {
 
     // ------------------------------------------------------------------ helpers
 
+    /// @dev `lib` prepays `amount` fen into its Royalties deposit (metered checkouts pay from it).
+    function _deposit(address lib, uint256 amount) internal {
+        vm.prank(lib);
+        royalties.deposit(amount);
+    }
+
     function _one(address a) internal pure returns (address[] memory accounts, uint16[] memory bps) {
         accounts = new address[](1);
         accounts[0] = a;
