@@ -423,6 +423,18 @@ class RoyaltyBalance(BaseModel):
     as_of_block: int
 
 
+class DepositIn(_In):
+    amount: Amount
+
+
+class LoanDeposit(BaseModel):
+    """A library's prepaid credit for metered loans (read from the chain)."""
+
+    account: str
+    deposit: Money
+    as_of_block: int
+
+
 class RoyaltyAccrual(BaseModel):
     work_id: int
     terms_id: int

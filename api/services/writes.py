@@ -30,6 +30,7 @@ ROLE_OF: dict[tuple[str, str], str] = {
     ("Licensing", "acquire"): "library", ("Licensing", "acquireWithPool"): "library", ("Licensing", "renew"): "library",
     ("Licensing", "renewWithPool"): "library",
     ("Lending", "checkout"): "library", ("Lending", "checkin"): "library",
+    ("Royalties", "deposit"): "library", ("Royalties", "withdrawDeposit"): "library",
     ("InterlibraryLoan", "submitRequest"): "library", ("InterlibraryLoan", "act"): "library",
     ("InterlibraryLoan", "updateStatus"): "library", ("InterlibraryLoan", "answerCancel"): "library",
     ("InterlibraryLoan", "answerRenew"): "library", ("InterlibraryLoan", "refundCharge"): "library",
@@ -153,6 +154,23 @@ def checkout(*, rt: Runtime, actor: Actor, licence_id: int, ref: bytes | None = 
     w = _write(rt, actor, "Lending", "checkout", licence_id, ref or os.urandom(32), action="checking out a loan", wait=wait)
     ev = w.first("LoanCheckedOut")
     return w, (int(ev["loanId"]) if ev else None)
+
+
+def deposit_for_loans(*, rt: Runtime, actor: Actor, amount: int, wait: bool = True) -> Written:
+    """Prepay ``amount`` fen of the library's credit into its Royalties deposit; metered checkouts
+    are paid from the deposit (a checkout fails with ``DepositTooLow`` when it holds too little)."""
+    return _write(rt, actor, "Royalties", "deposit", amount, action="depositing credit for metered loans", wait=wait)
+
+
+def withdraw_deposit(*, rt: Runtime, actor: Actor, amount: int, wait: bool = True) -> Written:
+    """Take ``amount`` fen of the library's Royalties deposit back to its credit balance."""
+    return _write(rt, actor, "Royalties", "withdrawDeposit", amount, action="taking back deposited credit", wait=wait)
+
+
+def loan_deposit(rt: Runtime, account: str) -> int:
+    """Fen ``account`` holds in its Royalties deposit now (read from the chain: the deposit is
+    debited by every metered checkout, which emits no deposit event of its own)."""
+    return int(rt.chain.contract("Royalties").call("depositOf", to_checksum_address(account)))
 
 
 def checkin(*, rt: Runtime, actor: Actor, loan_id: int, wait: bool = True) -> Written:

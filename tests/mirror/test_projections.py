@@ -16,7 +16,7 @@ from ledger.mirror.models import (
     WorkOffer, WorkPayee,
 )
 from tests.flows import (
-    COPY, ITEM_WORK, METERED, SUBSCRIPTION, Action, Status, acquire, checkout, event, ill_act, ill_request, ill_status,
+    COPY, ITEM_WORK, METERED, SUBSCRIPTION, Action, Status, acquire, checkout, deposit, event, ill_act, ill_request, ill_status,
     ill_view, now, offer_terms, register_work, travel,
 )
 from tests.mirror.conftest import index_once, mirror_state
@@ -60,7 +60,8 @@ def rights_flows(chain, actors):
     loan1 = checkout(chain, lib, l1)
     loan2 = checkout(chain, lib, l1)
     lending.transact("checkin", loan1, sender=lib)
-    loan3 = checkout(chain, lib2, l2)  # metered: pays 300 through the split
+    deposit(chain, lib2, 300)
+    loan3 = checkout(chain, lib2, l2)  # metered: pays 300 through the split, from lib2's deposit
     lic.transact("renew", l3, sender=lib)
     lic.transact("setTermsEnabled", w1, metered, False, sender=pub)
     # subsidy pool: 70% of a perpetual purchase
