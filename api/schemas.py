@@ -424,6 +424,9 @@ class RoyaltyBalance(BaseModel):
 
 
 class DepositIn(_In):
+    """Fen of credit to move into (or back out of) the caller's loan deposit; a JSON integer."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
     amount: Amount
 
 

@@ -70,8 +70,8 @@ def deposit(chain: Chain, library: LocalAccount, amount: int) -> int:
 
 
 def checkout(chain: Chain, library: LocalAccount, licence_id: int) -> int:
-    out = chain.contract("Lending").transact("checkout", licence_id, os.urandom(32), sender=library)
-    return event(chain, "Lending", out, "LoanCheckedOut")["loanId"]
+    out = chain.contract("Licensing").transact("checkout", licence_id, os.urandom(32), sender=library)
+    return event(chain, "Licensing", out, "LoanCheckedOut")["loanId"]
 
 
 def royalty_balance(chain: Chain, account: str) -> int:

@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {LedgerFixture} from "./utils/LedgerFixture.sol";
 import {Licensing} from "../src/Licensing.sol";
-import {Lending} from "../src/Lending.sol";
 import {Royalties} from "../src/Royalties.sol";
 import {ConsortiumGuarded} from "../src/access/ConsortiumGuarded.sol";
 import {Roles} from "../src/access/Roles.sol";
@@ -38,10 +37,10 @@ contract LendingTest is LedgerFixture {
         vm.prank(library1);
         uint256 loanId = lending.checkout(licenceId, ref);
         assertEq(loanId, 1);
-        Lending.Loan memory l = lending.loan(loanId);
+        Licensing.Loan memory l = lending.loan(loanId);
         assertEq(l.licenceId, licenceId);
         assertEq(l.dueAt, T0 + 14 days);
-        assertTrue(l.status == Lending.LoanStatus.Active);
+        assertTrue(l.status == Licensing.LoanStatus.Active);
         assertEq(l.library_, library1);
         assertEq(lending.loanCount(), 1);
         assertEq(licensing.licence(licenceId).activeLoans, 1);
@@ -78,9 +77,9 @@ contract LendingTest is LedgerFixture {
         vm.expectRevert(abi.encodeWithSelector(ConsortiumGuarded.Unauthorized.selector, publisher1, Roles.LIBRARY));
         lending.checkout(licenceId, keccak256("x"));
         vm.startPrank(library1);
-        vm.expectRevert(Lending.LendingZeroReference.selector);
+        vm.expectRevert(Licensing.LendingZeroReference.selector);
         lending.checkout(licenceId, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingIdOverflow.selector, uint256(type(uint40).max) + 1));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingIdOverflow.selector, uint256(type(uint40).max) + 1));
         lending.checkout(uint256(type(uint40).max) + 1, keccak256("x"));
         vm.stopPrank();
         vm.prank(library2);
@@ -130,9 +129,9 @@ contract LendingTest is LedgerFixture {
         assertEq(licensing.licence(licenceId).activeLoans, 5);
         vm.assertEq(royalties.depositOf(library1), 0, "five loans at 300 spent the deposit");
         for (uint256 i = 1; i <= 5; ++i) {
-            Lending.Loan memory l = lending.loan(i);
+            Licensing.Loan memory l = lending.loan(i);
             assertEq(l.licenceId, licenceId);
-            assertTrue(l.status == Lending.LoanStatus.Active);
+            assertTrue(l.status == Licensing.LoanStatus.Active);
             assertEq(l.library_, library1);
         }
     }
@@ -141,19 +140,19 @@ contract LendingTest is LedgerFixture {
         uint256 licenceId = _acquire(library1, workId, perpetualTerms, 1);
         uint256 loanId = _checkout(library1, licenceId, 1);
         vm.prank(library2);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingNotBorrower.selector, loanId, library2));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingNotBorrower.selector, loanId, library2));
         lending.checkin(loanId);
         vm.prank(library1);
         lending.checkin(loanId);
-        assertTrue(lending.loan(loanId).status == Lending.LoanStatus.Returned);
+        assertTrue(lending.loan(loanId).status == Licensing.LoanStatus.Returned);
         assertEq(licensing.licence(licenceId).activeLoans, 0);
         vm.prank(library1);
         vm.expectRevert(
-            abi.encodeWithSelector(Lending.LendingLoanNotActive.selector, loanId, Lending.LoanStatus.Returned)
+            abi.encodeWithSelector(Licensing.LendingLoanNotActive.selector, loanId, Licensing.LoanStatus.Returned)
         );
         lending.checkin(loanId);
         vm.prank(library1);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingUnknownLoan.selector, 9));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 9));
         lending.checkin(9);
     }
 
@@ -167,21 +166,21 @@ contract LendingTest is LedgerFixture {
         uint256 licenceId = _acquire(library1, workId, perpetualTerms, 1);
         uint256 loanId = _checkout(library1, licenceId, 1);
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingNotDue.selector, loanId, T0 + 14 days));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingNotDue.selector, loanId, T0 + 14 days));
         lending.expire(loanId);
         vm.warp(T0 + 14 days + 1);
         vm.prank(outsider);
         lending.expire(loanId);
-        assertTrue(lending.loan(loanId).status == Lending.LoanStatus.Expired);
+        assertTrue(lending.loan(loanId).status == Licensing.LoanStatus.Expired);
         assertEq(licensing.licence(licenceId).activeLoans, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(Lending.LendingLoanNotActive.selector, loanId, Lending.LoanStatus.Expired)
+            abi.encodeWithSelector(Licensing.LendingLoanNotActive.selector, loanId, Licensing.LoanStatus.Expired)
         );
         lending.expire(loanId);
     }
 
     function test_loan_revertsUnknown() public {
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingUnknownLoan.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 1));
         lending.loan(1);
     }
 
@@ -254,7 +253,7 @@ contract LendingTest is LedgerFixture {
             }
         }
         for (uint256 i = 1; i <= n; ++i) {
-            Lending.Loan memory l = lending.loan(i);
+            Licensing.Loan memory l = lending.loan(i);
             vm.assertEq(l.licenceId, lic[i], "licence");
             vm.assertEq(l.dueAt, due[i], "due");
             vm.assertEq(uint8(l.status), state[i], "status");
@@ -264,12 +263,12 @@ contract LendingTest is LedgerFixture {
         for (uint256 i = n; i >= 1; --i) {
             if (state[i] == 1) {
                 lending.expire(i);
-                assertTrue(lending.loan(i).status == Lending.LoanStatus.Expired);
+                assertTrue(lending.loan(i).status == Licensing.LoanStatus.Expired);
             }
         }
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingUnknownLoan.selector, uint256(n) + 1));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, uint256(n) + 1));
         lending.loan(uint256(n) + 1);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingUnknownLoan.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 0));
         lending.loan(0);
     }
 }

@@ -36,7 +36,7 @@ contract StorageLayoutTest is LedgerFixture {
         vm.assertEq(royalties.balanceOf(platform), 90);
     }
 
-    /// Lending: byte 0 the pause flag, bytes 1-8 the loan counter, then the group's first two
+    /// Licensing (digital loans): byte 0 the pause flag, bytes 1-8 the loan counter, then the group's first two
     /// loans (84 bits each) until the third writes the group's own slot.
     function test_lending_pauseFlagAndLoanCounterShareSlotZero() public {
         uint256 workId = _registerWork(7);

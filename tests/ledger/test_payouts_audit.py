@@ -32,7 +32,7 @@ def activity(chain, actors):
     for _ in range(3):
         checkout(chain, actors.libraries[1], licence)
         travel(chain, 3601)
-        chain.contract("Lending").transact("expire", chain.contract("Lending").call("loanCount"), sender=actors.auditor)
+        chain.contract("Licensing").transact("expire", chain.contract("Licensing").call("loanCount"), sender=actors.auditor)
     chain.contract("Royalties").transact("withdraw", sender=pub1)
     ts = int(chain.rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
     period = period_of(ts)

@@ -61,7 +61,7 @@ def test_metered_lending_copies_expiry_and_withdraw(chain, actors):
     assert royalty_balance(chain, pub.address) - before == split_payment(500, 3000, [10_000]).nets[0]
     with pytest.raises(errors.LicensingNoFreeCopy):  # one copy, already lent
         checkout(chain, lib, licence_id)
-    lending = chain.contract("Lending")
+    lending = chain.contract("Licensing")
     with pytest.raises(errors.LendingNotDue):
         lending.transact("expire", loan1, sender=actors.auditor)
     travel(chain, 3601)
@@ -104,11 +104,11 @@ def test_metered_checkout_pays_from_the_deposit(chain, actors):
     assert royalties.call("depositOf", lib.address) == 300
     assert credit_balance(chain, lib.address) == credit_before, "the loan moved no credit"
     assert credit_balance(chain, royalties.address) == held_before + 1_000, "royalties holds what was deposited"
-    loans = chain.contract("Lending").call("loanCount")
+    loans = chain.contract("Licensing").call("loanCount")
     with pytest.raises(errors.DepositTooLow) as exc:
         checkout(chain, lib, licence_id)
     assert exc.value.args_by_name == {"account": lib.address, "available": 300, "needed": 700}
-    assert chain.contract("Lending").call("loanCount") == loans, "nothing written"
+    assert chain.contract("Licensing").call("loanCount") == loans, "nothing written"
     assert chain.contract("Licensing").call("licence", licence_id)["activeLoans"] == 1
     out = royalties.transact("withdrawDeposit", 300, sender=lib)
     assert royalties.call("depositOf", lib.address) == 0

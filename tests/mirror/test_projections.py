@@ -46,7 +46,7 @@ def rights_flows(chain, actors):
     rights transfer, withdrawals, a subsidy pool and an attestation. Returns what was made."""
     pub, pub2 = actors.publishers
     lib, lib2, _ = actors.libraries
-    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Lending")
+    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Licensing")
     royalties, pools = chain.contract("Royalties"), chain.contract("SubsidyPools")
     w1 = register_work(chain, pub, [pub.address, pub2.address], [6_000, 4_000])
     w2 = register_work(chain, pub)
@@ -100,7 +100,7 @@ def test_rights_projections_equal_the_contracts(chain, actors, settings, deploym
     lib = actors.libraries[0]
     engine = engine_for(mirror_url)
     index_once(settings, deployment, engine)
-    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Lending")
+    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Licensing")
     royalties, pools = chain.contract("Royalties"), chain.contract("SubsidyPools")
     work_rows = by(engine, Work, "work_id")
     payee_rows = defaultdict(list)

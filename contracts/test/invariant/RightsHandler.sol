@@ -7,7 +7,6 @@ import {Works} from "../../src/Works.sol";
 import {Royalties} from "../../src/Royalties.sol";
 import {SubsidyPools} from "../../src/SubsidyPools.sol";
 import {Licensing} from "../../src/Licensing.sol";
-import {Lending} from "../../src/Lending.sol";
 import {IRoyalties} from "../../src/interfaces/IRoyalties.sol";
 
 /// @dev Drives random sequences of rights, licensing, lending, subsidy and dispute actions by
@@ -39,7 +38,7 @@ contract RightsHandler is LedgerCheats {
     Royalties public immutable royalties;
     SubsidyPools public immutable pools;
     Licensing public immutable licensing;
-    Lending public immutable lending;
+    Licensing public immutable lending; // the digital loans of Licensing
     Actors internal a;
 
     /// every account that can ever hold a Royalties balance
@@ -71,7 +70,7 @@ contract RightsHandler is LedgerCheats {
         Royalties royalties_,
         SubsidyPools pools_,
         Licensing licensing_,
-        Lending lending_,
+        Licensing lending_,
         Actors memory actors
     ) {
         credit = credit_;
@@ -198,8 +197,8 @@ contract RightsHandler is LedgerCheats {
             _checkPayment(before, fee0, gross, l.termsId);
             ghostPaidFromDeposit += gross;
             if (royalties.depositOf(l.holder) != depositBefore - gross) ++ghostDepositMismatches;
-            Lending.Loan memory loan = lending.loan(loanId);
-            if (loan.licenceId != id || loan.library_ != l.holder || loan.status != Lending.LoanStatus.Active) {
+            Licensing.Loan memory loan = lending.loan(loanId);
+            if (loan.licenceId != id || loan.library_ != l.holder || loan.status != Licensing.LoanStatus.Active) {
                 ++ghostDepositMismatches;
             }
         } catch {}
@@ -231,7 +230,7 @@ contract RightsHandler is LedgerCheats {
     function checkin(uint256 loanSeed) external {
         if (openLoans.length == 0) return;
         uint256 k = loanSeed % openLoans.length;
-        Lending.Loan memory loan = lending.loan(openLoans[k]);
+        Licensing.Loan memory loan = lending.loan(openLoans[k]);
         vm.prank(loan.library_);
         try lending.checkin(openLoans[k]) {
             _closeLoan(k, loan.licenceId);
@@ -241,7 +240,7 @@ contract RightsHandler is LedgerCheats {
     function expire(uint256 loanSeed) external {
         if (openLoans.length == 0) return;
         uint256 k = loanSeed % openLoans.length;
-        Lending.Loan memory loan = lending.loan(openLoans[k]);
+        Licensing.Loan memory loan = lending.loan(openLoans[k]);
         if (block.timestamp <= loan.dueAt) vm.warp(uint256(loan.dueAt) + 1);
         try lending.expire(openLoans[k]) {
             _closeLoan(k, loan.licenceId);
