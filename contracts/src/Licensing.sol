@@ -11,13 +11,18 @@ import {Roles} from "./access/Roles.sol";
 import {ILicensing} from "./interfaces/ILicensing.sol";
 import {IRoyalties} from "./interfaces/IRoyalties.sol";
 
-/// @title Licensing — licence terms, their offer per work, and the licences libraries hold.
+/// @title Licensing — licence terms, their offer per work, the licences libraries hold, and the
+/// digital loans made under them.
 /// @notice Terms are immutable and deduplicated by hash (`termsId`); the platform fee is
 /// snapshotted into them, so a later change of the default never alters existing terms. A
 /// work's holder attaches terms to the work and enables or disables them. A library
 /// `acquire`s a licence (price × copies through the Royalties split; metered licences pay per
-/// checkout instead), renews subscriptions, and lends through Lending / InterlibraryLoan, which
-/// take and return concurrent copies with `useCopy` / `releaseCopy`.
+/// checkout instead, from its Royalties loan deposit), renews subscriptions, and lends: digital
+/// loans within the library here (`checkout` / `checkin` / `expire`; the chain sees an opaque
+/// random reference, never patron data), digital interlibrary loans through InterlibraryLoan,
+/// which takes and returns concurrent copies with `useCopy` / `releaseCopy`. Active loans of a
+/// licence never exceed its copies. (Loans lived in a separate Lending contract before issue
+/// #3's gas work; keeping them here spares a checkout one contract call.)
 contract Licensing is ILicensing, ConsortiumGuarded {
     enum TermsKind {
         PerpetualCopies, // price per copy once; the licence never expires unless `duration` says so
