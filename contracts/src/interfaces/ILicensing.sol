@@ -2,8 +2,8 @@
 pragma solidity 0.8.30;
 
 /// @title ILicensing — the copy-accounting hooks that lending contracts use.
-/// @dev Callable only by libledger contracts (LEDGER_ROLE): InterlibraryLoan for digital ILL
-/// (Licensing's own digital loans use the same accounting internally). Active loans of a licence never exceed its copies.
+/// @dev Callable only by libledger contracts (LEDGER_ROLE): Lending for digital loans,
+/// InterlibraryLoan for digital ILL. Active loans of a licence never exceed its copies.
 interface ILicensing {
     /// What a lending contract needs to know about the copy it took.
     struct CopyGrant {
