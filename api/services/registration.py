@@ -57,9 +57,9 @@ def register_path(
     The title goes to the API's catalogue so title search finds the work. Registered works whose
     ISCC Text-Code is within ``max_distance`` bits (default ``DEFAULT_MAX_DISTANCE``, 12) are
     reported in the result's ``near_duplicates`` with their distance."""
-    from ledger.delivery import WorkKeyring
+    from ledger.delivery import EncryptionKeyMissing, WorkKeyring
     from ledger.registration import DEFAULT_MAX_DISTANCE, register_file
-    from rights.errors import RightsError
+    from rights.errors import RightsError, UnsupportedMediaType
     from rights.store import LocalContentStore
 
     from ..tokens import WorkCatalogue
@@ -76,8 +76,12 @@ def register_path(
             keyring=WorkKeyring.for_settings(rt.settings), index=mirror_index(session),
             max_distance=DEFAULT_MAX_DISTANCE if max_distance is None else max_distance,
         )
+    except UnsupportedMediaType as exc:
+        raise Problem(415, "unsupported-media-type", "Unsupported file type", str(exc)) from None
     except RightsError as exc:
         raise Problem(422, "invalid-document", "Not a registrable document", str(exc)) from None
+    except EncryptionKeyMissing as exc:  # the platform (or publisher) key is not on chain yet
+        raise Problem(409, "encryption-key-missing", "Encryption key not published", str(exc)) from None
     with rt.writing() as s:  # the title, for search (the chain keeps only the metadata URI)
         s.merge(WorkCatalogue(work_id=reg.work_id, title=nfc(title), title_key=nfc(title).casefold()[:512]))
         s.commit()

@@ -126,7 +126,10 @@ def test_unreadable_file_is_one_clear_line(api, platform_key, tmp_path):
     bad = tmp_path / "broken.epub"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     line = _one_error_line(run(api, "works", "register", str(bad), "--member", "PUB-ZJPP"))
-    assert "422" in line
+    assert "415" in line and "not supported" in line  # not an EPUB at all: the same answer as POST /works/check
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert "422" in _one_error_line(run(api, "works", "register", str(empty), "--member", "PUB-ZJPP"))
 
 
 @sqlite_only
