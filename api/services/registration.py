@@ -1,7 +1,8 @@
 """Register a file as a work through ``ledger.registration.register_file`` for the API's users
 (the console's upload and ``libledger works register FILE``): content store, canonical metadata
 record, sealed keys, then ``registerWork``; near duplicates come from the mirror's works (all of
-them: one narrow query over ``works``, about 0.1 s per 100,000 works here)."""
+them, not the newest few: one query of (id, ISCC) pairs and one array copy; 1.1-1.7 s for 100,000
+works on SQLite measured at load average ~11 on the shared 2-core machine)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import base64
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import Work
@@ -35,15 +36,18 @@ def _content_body(iscc_hex: str) -> int | None:
 def mirror_index(session: Session) -> NearDuplicateIndex:
     """Near-duplicate index of every registered work with an ISCC Content-Code, from the mirror."""
     rows = session.execute(
-        select(Work.work_id, Work.iscc_code).where(Work.iscc_code.like(_CONTENT_CODE_HEX), func.length(Work.iscc_code) == _CONTENT_CODE_LEN)
+        select(cast(Work.work_id, String), Work.iscc_code)  # the id as text: no Amount conversion per row
+        .where(Work.iscc_code.like(_CONTENT_CODE_HEX), func.length(Work.iscc_code) == _CONTENT_CODE_LEN)
     ).all()
-    index = NearDuplicateIndex(capacity=max(1024, len(rows)))
+    items = []
     for work_id, iscc in rows:
         # header byte 2: version 0, 64 bits: the body is the last 8 bytes (iscc-core's decoder
         # costs ~50 us a code, too slow for 100,000 works); any other header goes through it
         body = int(iscc[6:], 16) if iscc[4:6] == "01" else _content_body(iscc)
         if body is not None:
-            index.add(str(work_id), body)
+            items.append((work_id, body))
+    index = NearDuplicateIndex(capacity=max(1024, len(items)))
+    index.add_many(items)
     return index
 
 
