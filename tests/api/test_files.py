@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from ledger.registration import iscc_bytes, text_fingerprint
 from tests.api.test_cli import platform_key  # noqa: F401  (fixture: the platform's X25519 key on chain)
 
@@ -173,3 +175,35 @@ def test_register_by_upload_refuses_bad_files_and_non_publishers_storing_nothing
     assert r.status_code == 422  # creators are required
     assert _stored(api) == before
     assert api.get("/works", params={"title": "坏文件"}).json()["items"] == []
+
+
+@pytest.mark.parametrize("api", ["sqlite"], indirect=True)
+def test_verify_reads_the_chain_directly_not_the_mirror(api, tmp_path):
+    """A second service on the same chain with an empty mirror and no indexer: its mirror knows no
+    work at all, yet /audit/verify names the registration, straight from the contracts."""
+    from fastapi.testclient import TestClient
+
+    from api import tokens
+    from api.config import ApiSettings
+    from api.main import create_app
+    from api.runtime import Runtime
+
+    original = tmp_path / "book.txt"
+    original.write_text(book(41))
+    work_id = register(api, original)
+    settings = ApiSettings(**{**api.settings.model_dump(), "database_url": f"sqlite:///{tmp_path / 'empty-mirror.sqlite'}"})
+    rt = Runtime.open(settings)
+    try:
+        with TestClient(create_app(settings, runtime=rt, start_indexer=False), raise_server_exceptions=False) as client:
+            with rt.writing() as s:
+                token, _ = tokens.create(s, member="AUDIT-ZJ", account=rt.address_of("AUDIT-ZJ"), name="empty mirror")
+            h = {"Authorization": f"Bearer {token}"}
+            assert client.get(f"/works/{work_id}", headers=h).status_code == 404  # not in this mirror
+            with open(original, "rb") as f:
+                r = client.post("/audit/verify", headers=h, files={"file": ("book.txt", f, "text/plain")})
+            assert r.status_code == 200, r.text
+            v = r.json()
+            assert v["registered"] and v["work_id"] == work_id and v["registrant"] == api.accounts["PUB-ZJPP"]
+            assert v["registration_block"] >= 1 and v["as_of_block"] >= v["registration_block"]
+    finally:
+        rt.close()
