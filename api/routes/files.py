@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
 
 from ledger.registration import check_file, index_from_chain
 from ledger.verification import verify_file
@@ -115,6 +116,35 @@ def register_upload(
         "max_distance": max_distance,
         "near_duplicates": [{"work_id": int(n.work_id), "distance": n.distance} for n in reg.near_duplicates],
     }
+
+
+@router.get("/content/{cid}", tags=["content"], summary="An object of the content store (encrypted work content, metadata records), verified against its CID",
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "the object's bytes"}})
+def content(rt: RuntimeDep, me: CurrentMember, cid: Annotated[str, PathParam(min_length=46, max_length=128, pattern=r"^[A-Za-z0-9]+$")]) -> Any:
+    """Streams the object in chunks after checking it against its CID (a damaged object is a 500
+    problem before any byte is sent, never wrong bytes)."""
+    from fastapi.responses import StreamingResponse
+
+    from rights.errors import ContentCorrupted, ContentNotFound, InvalidCid
+    from rights.store import LocalContentStore
+
+    store = LocalContentStore(rt.settings.content_path)
+    try:
+        with store.open(cid) as chunks:  # pass 1: verify (the store raises at the end on a mismatch)
+            for _ in chunks:
+                pass
+    except InvalidCid as exc:
+        raise Problem(422, "invalid-cid", "Not a CID", str(exc)) from None
+    except ContentNotFound:
+        raise Problem(404, "not-found", "Not found", f"no object {cid} in this content store") from None
+    except ContentCorrupted as exc:
+        raise Problem(500, "content-corrupted", "Stored object damaged", str(exc)) from None
+
+    def stream() -> Iterator[bytes]:
+        with store.open(cid) as chunks:
+            yield from chunks
+
+    return StreamingResponse(stream(), media_type="application/octet-stream")
 
 
 @router.post("/audit/verify", summary="Verify a file against the chain directly: registrant, block, time, holders, terms, disputes")
