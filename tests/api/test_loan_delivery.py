@@ -5,11 +5,14 @@ chain, the content store written by a real registration."""
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 
 import nacl.pwhash
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api import tokens
 from api.config import ApiSettings
@@ -21,10 +24,12 @@ from ledger.delivery import (
     LoanPackage, load_platform_keys, open_loan, publish_member_key, trace_file, trusted_stamp_keys, write_stamp_public_key,
 )
 from ledger import manifest
+from ledger.cli import app as cli_app
 from rights.errors import NotForThisMember
 from rights.sealing import generate_member_keypair, load_private_key, save_private_key
 from rights.store import LocalContentStore, cid_of
 from rights.text import extract_text
+from tests.conftest import free_port
 from tests.api.test_cli import platform_key  # noqa: F401  (fixture: the platform's X25519 key on chain, passphrase below)
 from tests.rights.conftest import make_epub, prose
 
@@ -39,13 +44,13 @@ def service(api, platform_key, tmp_path):
                               "key_passphrase": PLATFORM_PASS})
     rt = Runtime.open(settings)
     try:
-        with TestClient(create_app(settings, runtime=rt, start_indexer=False), raise_server_exceptions=False) as client:
-            heads = {}
+        app = create_app(settings, runtime=rt, start_indexer=False)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            secrets = {}
             with rt.writing() as s:
                 for who in (LIB, OTHER):
-                    secret, _ = tokens.create(s, member=who, account=rt.address_of(who), name="delivery")
-                    heads[who] = {"Authorization": f"Bearer {secret}"}
-            yield client, heads, rt
+                    secrets[who], _ = tokens.create(s, member=who, account=rt.address_of(who), name="delivery")
+            yield client, secrets, app
     finally:
         rt.close()
 
@@ -63,9 +68,30 @@ def _library_key(api, tmp_path):
         chain.close()
 
 
+@contextmanager
+def _serving(app):  # noqa: ANN001, ANN202
+    """The app over real HTTP (uvicorn in a thread) for the command line to talk to."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
 @pytest.mark.parametrize("api", ["sqlite"], indirect=True)
 def test_borrowing_library_gets_a_sealed_package_and_opens_a_stamped_copy(api, service, tmp_path):
-    client, heads, rt = service
+    client, secrets, app = service
+    heads = {who: {"Authorization": f"Bearer {secret}"} for who, secret in secrets.items()}
     pair, key_path = _library_key(api, tmp_path)
     book = make_epub(tmp_path / "lent.epub", title="借出的书", language="zh", chapters=[(f"第{i}章", prose(5100 + i, 500)) for i in range(1, 3)])
     with open(book, "rb") as f:
@@ -109,6 +135,20 @@ def test_borrowing_library_gets_a_sealed_package_and_opens_a_stamped_copy(api, s
     finally:
         chain.close()
     assert traced.confirmed and traced.stamp.library_isil == LIB and str(loan_id) in traced.stamp.loan_id
+
+    # `libledger open LOAN` as the library runs it: package and content fetched from the service over HTTP
+    with _serving(app) as url:
+        env = {"LIBLEDGER_API_URL": url, "LIBLEDGER_API_TOKEN": secrets[LIB], "LIBLEDGER_KEY_PASSPHRASE": "nbl pass",
+               "LIBLEDGER_DATA_DIR": str(tmp_path / "library-data"), "COLUMNS": "250"}
+        res = CliRunner().invoke(cli_app, ["open", str(loan_id), "--key", str(key_path), "--out", str(tmp_path / "cli-copy.epub")], env=env)
+        assert res.exit_code == 0, res.output
+        assert f"opened loan {loan_id}" in res.stdout and LIB in res.stdout
+        assert extract_text(tmp_path / "cli-copy.epub") == extract_text(book)
+        res = CliRunner().invoke(cli_app, ["open", str(loan_id), "--key", str(key_path)], env=dict(env, LIBLEDGER_API_TOKEN=secrets[OTHER]))
+        assert res.exit_code == 1 and "403" in res.stderr and "borrowing library" in res.stderr
+        assert "Traceback" not in res.output and len([ln for ln in res.stderr.splitlines() if ln.strip()]) == 1
+        res = CliRunner().invoke(cli_app, ["open", "not-a-loan", "--key", str(key_path)], env=env)
+        assert res.exit_code == 1 and "neither a loan package file nor a loan id" in res.stderr
 
     # nobody else opens it: another library's key, another library asking
     other_key = tmp_path / "other.x25519.json"
