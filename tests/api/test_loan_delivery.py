@@ -55,13 +55,13 @@ def service(api, platform_key, tmp_path):
         rt.close()
 
 
-def _library_key(api, tmp_path):
-    """CN-330200-NBL's X25519 key: a fresh file here, its public half published in Consortium."""
+def _library_key(api, tmp_path, who=LIB):
+    """A library's X25519 key: a fresh file here, its public half published in Consortium."""
     s = api.settings
     chain = Chain(s, manifest.load(s.manifest_path))
     try:
-        path = tmp_path / "nbl.x25519.json"
-        pair = publish_member_key(chain=chain, member=accounts.signer(s, LIB), key_path=path, passphrase="nbl pass",
+        path = tmp_path / f"{who}.x25519.json"
+        pair = publish_member_key(chain=chain, member=accounts.signer(s, who), key_path=path, passphrase="nbl pass",
                                   opslimit=nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, memlimit=nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE)
         return pair, path
     finally:
@@ -104,7 +104,7 @@ def test_borrowing_library_gets_a_sealed_package_and_opens_a_stamped_copy(api, s
         assert time.monotonic() < deadline
         time.sleep(0.1)
     terms = api.post("/terms", PUB, {"kind": "PerpetualCopies", "price": 3_000, "copies": 1, "loan_period_seconds": 14 * 86400,
-                                     "legal_text_uri": "ipfs://legal-delivery"})
+                                     "ill_allowed": True, "legal_text_uri": "ipfs://legal-delivery"})
     assert terms.status_code == 201, terms.text
     assert api.post(f"/works/{work_id}/terms", PUB, {"terms_id": int(terms.json()["id"])}).status_code in (200, 201)
     lic = api.post("/licences", LIB, {"work_id": work_id, "terms_id": int(terms.json()["id"])})
@@ -164,4 +164,24 @@ def test_borrowing_library_gets_a_sealed_package_and_opens_a_stamped_copy(api, s
     r = client.get(f"/loans/{loan_id}/package", headers=heads[LIB])
     assert r.status_code == 409 and "returned" in r.json()["detail"]
     assert client.get("/content/" + cid_of(b"never stored"), headers=heads[LIB]).status_code == 404
+
+    # a digital ILL of the same work: NBL (holding the licence) supplies HZL, which gets the package
+    _, other_key_path = _library_key(api, tmp_path, OTHER)
+    r = api.post("/ill/requests", OTHER, {"supplier": LIB, "own_id": f"DIG-{time.time_ns() % 10**9}", "work_id": work_id,
+                                          "licence_id": int(lic.json()["id"]), "max_cost": 1_000})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    r = client.get(f"/ill/requests/{rid}/package", headers=heads[OTHER])
+    assert r.status_code == 409, r.text  # not loaned yet
+    for body in ({"status": "WillSupply"}, {"status": "Loaned", "due_date": int(time.time()) + 7 * 86400}):
+        assert api.post(f"/ill/requests/{rid}/status", LIB, body).status_code == 200
+    r = client.get(f"/ill/requests/{rid}/package", headers=heads[OTHER])
+    assert r.status_code == 200, r.text
+    ill_pkg = LoanPackage.from_json(r.content)
+    assert ill_pkg.kind == "ill" and ill_pkg.library_isil == OTHER
+    assert client.get(f"/ill/requests/{rid}/package", headers=heads[LIB]).status_code == 403  # the supplier is not the borrower
+    ill_copy = open_loan(ill_pkg, load_private_key(other_key_path, "nbl pass"), mine, dest=tmp_path / "ill-copy.epub")
+    assert extract_text(ill_copy) == extract_text(book)
+    with pytest.raises(NotForThisMember):
+        open_loan(ill_pkg, load_private_key(key_path, "nbl pass"), mine, dest=tmp_path / "ill-stolen.epub")
     assert client.get("/content/" + "z" * 59, headers=heads[LIB]).status_code == 422
