@@ -167,13 +167,15 @@ def works_register(
     isbn: Annotated[Optional[list[str]], typer.Option("--isbn", help="ISBN-10/13, validated (repeat for several)")] = None,
     metadata_uri: Annotated[Optional[str], typer.Option(
         "--metadata-uri", help="register the fingerprint only, with a metadata record hosted elsewhere (the file is not stored)")] = None,
+    max_distance: Annotated[int, typer.Option(
+        "--max-distance", min=0, max=64, help="report registered works whose ISCC Text-Code is within this many bits (0-64)")] = 12,
     data_dir: DataOpt = None,
     wait: WaitOpt = True,
 ) -> None:
     """Register FILE as a work of MEMBER (a publisher): fingerprint (SHA-256 + ISCC), encrypt it into the
     content store with its canonical metadata record, seal its key for the platform, then register on
-    chain; near duplicates already on chain are listed. With --metadata-uri only the fingerprint is
-    registered."""
+    chain; registered works within --max-distance bits (ISCC Text-Code) are listed as near duplicates,
+    with their distance. With --metadata-uri only the fingerprint is registered."""
     from .services import writes
 
     s = _settings(data_dir, write_wait_timeout=5.0)
@@ -187,7 +189,7 @@ def works_register(
                 progress.add_task(f"fingerprinting, storing and registering {file.name}", total=None)
                 with rt.sessions() as session:
                     reg = register_path(rt, session, actor=_actor(rt, member), path=file, title=title, creators=creator or [], language=language,
-                                        identifiers=[("isbn", i) for i in isbn or []])
+                                        identifiers=[("isbn", i) for i in isbn or []], max_distance=max_distance)
         finally:
             rt.close()
         fp = reg.fingerprint

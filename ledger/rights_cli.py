@@ -188,28 +188,52 @@ def trace(
 
 
 def open_package(
-    package: Annotated[Path, typer.Argument(help="the loan package (JSON) from the platform", exists=True, dir_okay=False)],
+    loan: Annotated[str, typer.Argument(
+        help="the loan: a package file from the platform, or a loan id (ill:ID for a digital ILL) fetched from --api")],
     key: Annotated[Path, typer.Option("--key", help="this library's X25519 key file", exists=True, dir_okay=False)],
     out: Annotated[Optional[Path], typer.Option("--out", help="where to write the stamped copy")] = None,
     kubo: Annotated[Optional[str], typer.Option("--kubo", help="fetch content from this kubo RPC URL instead of the local store")] = None,
+    api: Annotated[Optional[str], typer.Option("--api", envvar="LIBLEDGER_API_URL",
+                                               help="the platform's service URL, to fetch a loan by id (LIBLEDGER_API_URL)")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", envvar="LIBLEDGER_API_TOKEN", help="this library's API token (LIBLEDGER_API_TOKEN)")] = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Decrypt a loan PACKAGE with this library's private key and write the stamped copy."""
+    """Decrypt LOAN with this library's private key and write the stamped copy. LOAN is a package
+    file, or a loan id whose package and encrypted content come from the platform's service."""
+    import tempfile
+
     from rights.sealing import load_private_key
     from rights.store import LocalContentStore
 
-    from .delivery import LoanPackage, open_loan
+    from .delivery import DeliveryError, LoanPackage, open_loan
 
     s = _settings(data_dir=data_dir)
-    pkg = LoanPackage.load(package)
-    pair = load_private_key(key, _passphrase(confirm=False))
-    if kubo:
-        from rights.kubo import KuboContentStore
+    store: Any
+    with tempfile.TemporaryDirectory(prefix="libledger-open-") as tmp:
+        if Path(loan).is_file():
+            pkg = LoanPackage.load(loan)
+            store = None
+        else:
+            from .loan_fetch import fetch_content, fetch_package, parse_loan_ref, service_client
 
-        store: Any = KuboContentStore(kubo)
-    else:
-        store = LocalContentStore(s.content_path)
-    path = open_loan(pkg, pair, store, dest=out)
+            ref = parse_loan_ref(loan)
+            if ref is None:
+                raise DeliveryError(f"{loan} is neither a loan package file nor a loan id (42, or ill:123 for a digital ILL)")
+            if not api or not token:
+                raise ConfigError("to open a loan by id, give the service URL and this library's token (--api/--token or LIBLEDGER_API_URL/LIBLEDGER_API_TOKEN)")
+            with service_client(api, token) as client:
+                pkg = fetch_package(client, *ref)
+                if not kubo:
+                    store = LocalContentStore(tmp)  # the downloaded, CID-checked ciphertext; gone after opening
+                    fetch_content(client, pkg.content_cid, store)
+        pair = load_private_key(key, _passphrase(confirm=False))
+        if kubo:
+            from rights.kubo import KuboContentStore
+
+            store = KuboContentStore(kubo)
+        elif store is None:
+            store = LocalContentStore(s.content_path)
+        path = open_loan(pkg, pair, store, dest=out)
     console.print(f"opened loan {pkg.loan_id} (licence {pkg.licence_id}, library {pkg.library_isil}): {path}")
     console.print(f"due {_when(pkg.due_at)}; the copy carries a signed loan stamp naming this loan")
 

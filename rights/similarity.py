@@ -69,8 +69,23 @@ class NearDuplicateIndex:
         self._position[work_id] = pos
 
     def add_many(self, items: Iterable[tuple[str, str | bytes | int]]) -> None:
-        for work_id, code in items:
-            self.add(work_id, code)
+        """``add`` for each (work_id, code); into an empty index as one array copy (100,000
+        works in a few tens of ms instead of ~0.5 s one by one)."""
+        items = list(items)
+        ids = [w for w, _ in items]
+        if self._position or len(set(ids)) != len(ids):  # replacements: keep add's semantics
+            for work_id, code in items:
+                self.add(work_id, code)
+            return
+        n = len(items)
+        codes = np.fromiter((code_body(c) for _, c in items), dtype=np.uint64, count=n)
+        size = max(len(self._codes), n)
+        self._codes = np.zeros(size, dtype=np.uint64)
+        self._alive = np.zeros(size, dtype=bool)
+        self._codes[:n] = codes
+        self._alive[:n] = True
+        self._work_ids = ids
+        self._position = {w: i for i, w in enumerate(ids)}
 
     def remove(self, work_id: str) -> None:
         """Forget a work (e.g. a registration rolled back). Unknown ids are ignored."""

@@ -1,5 +1,7 @@
-"""File checks by upload: ``POST /works/check`` ("do we already hold this?") and
-``POST /audit/verify`` (a file's registration, looked up directly on chain, not in the mirror).
+"""Files by upload: ``POST /works/file`` (register a file: content store, canonical metadata
+record, chain; near duplicates reported with their distance), ``POST /works/check`` ("do we
+already hold this?") and ``POST /audit/verify`` (a file's registration, looked up directly on
+chain, not in the mirror).
 
 Uploads are streamed to a temporary file in chunks (never read whole into memory) and removed
 after the answer; bad files (corrupt EPUB/PDF, empty, unsupported type) are 4xx problems.
@@ -15,13 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
 
 from ledger.registration import check_file, index_from_chain
 from ledger.verification import verify_file
 from rights.errors import CorruptDocument, EmptyDocument, RightsError, UnsupportedMediaType
 
-from ..deps import ChainDep, CurrentMember
+from ..deps import ChainDep, CurrentMember, RuntimeDep, SessionDep
 from ..problems import Problem
 
 router = APIRouter(tags=["audit"])
@@ -76,6 +79,72 @@ def check(
         "near_duplicates": [{"work_id": int(n.work_id), "distance": n.distance} for n in result.near_duplicates],
         "fingerprint": _fingerprint_json(result.fingerprint),
     }
+
+
+MaxDistance = Annotated[int, Query(ge=0, le=64, description="Hamming distance in bits (ISCC Text-Code) within which registered works are near duplicates")]
+
+
+@router.post("/works/file", status_code=201, tags=["works"],
+             summary="Register a file (publisher): fingerprints, encrypted content + metadata record in the store, then the chain")
+def register_upload(
+    rt: RuntimeDep,
+    session: SessionDep,
+    me: CurrentMember,
+    file: Annotated[UploadFile, File(description="the work's canonical file: EPUB, PDF or plain text")],
+    title: Annotated[str, Form(min_length=1, max_length=300)],
+    creators: Annotated[list[str], Form(min_length=1, max_length=32, description="creators, e.g. 余华 (one field each)")],
+    language: Annotated[str, Form(min_length=2, max_length=35, description="BCP 47, e.g. zh, zh-Hant, en")] = "zh",
+    isbn: Annotated[list[str] | None, Form(max_length=16, description="ISBN-10/13 (validated)")] = None,
+    max_distance: MaxDistance = 12,
+) -> Any:
+    """An exact duplicate (same SHA-256) is the contract's ``WorkAlreadyRegistered`` with the
+    existing workId (409), nothing stored; a corrupt, empty or unsupported file is a 422/415
+    problem, nothing stored; registered works within ``max_distance`` bits are listed with their
+    distance. The upload is streamed to a temporary file (never held in memory)."""
+    from ..services.registration import register_path
+
+    with _saved(file) as path:
+        reg = register_path(rt, session, actor=me, path=path, title=title, creators=creators, language=language,
+                            identifiers=[("isbn", i) for i in isbn or []], max_distance=max_distance)
+    return {
+        "work_id": reg.work_id,
+        "tx_hash": reg.tx_hash,
+        "block_number": reg.block_number,
+        "metadata_uri": reg.metadata_uri,
+        "content_cid": reg.content_cid,
+        "fingerprint": _fingerprint_json(reg.fingerprint),
+        "max_distance": max_distance,
+        "near_duplicates": [{"work_id": int(n.work_id), "distance": n.distance} for n in reg.near_duplicates],
+    }
+
+
+@router.get("/content/{cid}", tags=["content"], summary="An object of the content store (encrypted work content, metadata records), verified against its CID",
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "the object's bytes"}})
+def content(rt: RuntimeDep, me: CurrentMember, cid: Annotated[str, PathParam(min_length=46, max_length=128, pattern=r"^[A-Za-z0-9]+$")]) -> Any:
+    """Streams the object in chunks after checking it against its CID (a damaged object is a 500
+    problem before any byte is sent, never wrong bytes)."""
+    from fastapi.responses import StreamingResponse
+
+    from rights.errors import ContentCorrupted, ContentNotFound, InvalidCid
+    from rights.store import LocalContentStore
+
+    store = LocalContentStore(rt.settings.content_path)
+    try:
+        with store.open(cid) as chunks:  # pass 1: verify (the store raises at the end on a mismatch)
+            for _ in chunks:
+                pass
+    except InvalidCid as exc:
+        raise Problem(422, "invalid-cid", "Not a CID", str(exc)) from None
+    except ContentNotFound:
+        raise Problem(404, "not-found", "Not found", f"no object {cid} in this content store") from None
+    except ContentCorrupted as exc:
+        raise Problem(500, "content-corrupted", "Stored object damaged", str(exc)) from None
+
+    def stream() -> Iterator[bytes]:
+        with store.open(cid) as chunks:
+            yield from chunks
+
+    return StreamingResponse(stream(), media_type="application/octet-stream")
 
 
 @router.post("/audit/verify", summary="Verify a file against the chain directly: registrant, block, time, holders, terms, disputes")

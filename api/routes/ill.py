@@ -57,6 +57,14 @@ def get_request(session: SessionDep, me: CurrentMember, request_id: str = Reques
     return Item(data=public(IllRequestPublic, reads.get_ill(session, request_id)), as_of_block=reads.as_of(session))
 
 
+@router.get("/{request_id}/package", summary="Digital ILL: the package for the borrowing library (work key sealed to its X25519 key, signed loan stamp)",
+            responses={200: {"content": {"application/json": {}}, "description": "a libledger loan package (`libledger open`)"}})
+def package(rt: RuntimeDep, me: CurrentMember, request_id: str = RequestIdPath) -> Any:
+    from ..services.delivery import loan_package
+
+    return Response(loan_package(rt, me, kind="ill", loan_id=int(request_id)), media_type="application/json")
+
+
 @router.get("/{request_id}/history", response_model=Page[TrailEntry], summary="Every status change, action and charge of the request")
 def history(session: SessionDep, me: CurrentMember, request_id: str = RequestIdPath) -> Any:
     return Page(items=[TrailEntry(**t) for t in reads.ill_history(session, request_id)], next_cursor=None, as_of_block=reads.as_of(session))

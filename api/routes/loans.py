@@ -42,6 +42,14 @@ def list_loans(session: SessionDep, me: CurrentMember, limit: Limit = 50, cursor
     return Page(items=[public(LoanPublic, x) for x in items], next_cursor=nxt, as_of_block=reads.as_of(session))
 
 
+@router.get("/{loan_id}/package", summary="The encrypted loan's package for the borrowing library: work key sealed to its X25519 key, signed loan stamp",
+            responses={200: {"content": {"application/json": {}}, "description": "a libledger loan package (`libledger open`)"}})
+def package(rt: RuntimeDep, me: CurrentMember, loan_id: int = LoanIdPath) -> Any:
+    from ..services.delivery import loan_package
+
+    return Response(loan_package(rt, me, kind="loan", loan_id=loan_id), media_type="application/json")
+
+
 @router.get("/{loan_id}", response_model=Item[LoanPublic], summary="One loan")
 def get_loan(session: SessionDep, me: CurrentMember, loan_id: int = LoanIdPath) -> Any:
     return Item(data=public(LoanPublic, reads.get_loan(session, loan_id)), as_of_block=reads.as_of(session))

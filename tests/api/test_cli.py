@@ -18,7 +18,7 @@ from ledger.chain import Chain
 from ledger.delivery import member_key_path, publish_member_key
 from ledger import manifest
 from rights.store import LocalContentStore
-from tests.rights.conftest import make_epub, prose
+from tests.rights.conftest import edit_words, make_epub, prose
 
 LIBLEDGER = [sys.executable, "-m", "ledger.cli"]
 sqlite_only = pytest.mark.parametrize("api", ["sqlite"], indirect=True)
@@ -81,6 +81,37 @@ def test_register_file_stores_content_and_metadata_then_registers(api, platform_
 
 
 @sqlite_only
+def test_near_duplicates_are_reported_at_registration_with_their_distance(api, platform_key, tmp_path):
+    import re
+
+    from ledger.registration import text_fingerprint
+    from rights.similarity import code_body, hamming
+
+    chapters = [(f"第{i}章", prose(9100 + i, 600)) for i in range(1, 4)]
+    original = make_epub(tmp_path / "original.epub", title="近似原本", language="zh", chapters=chapters)
+    _ok(run(api, "works", "register", str(original), "--member", "PUB-ZJPP", "--title", "近似原本", "--creator", "张岱"))
+    [work] = api.get("/works", params={"title": "近似原本"}).json()["items"]
+
+    def edited(name: str, seed: int):  # noqa: ANN202
+        path = make_epub(tmp_path / name, title="近似原本", language="zh", chapters=[(h, edit_words(b, 20, seed)) for h, b in chapters])
+        bits = hamming(code_body(text_fingerprint(original).iscc_content), code_body(text_fingerprint(path).iscc_content))
+        return path, bits
+
+    # a lightly edited copy (20 words changed): registered, and the original named with its distance
+    copy, bits = edited("edited.epub", 7)
+    assert 1 <= bits <= 12
+    out = _ok(run(api, "works", "register", str(copy), "--member", "PUB-SHYW", "--title", "近似改本", "--creator", "张岱"))
+    found = re.findall(r"near duplicate: work (\d+) \((\d+) bits apart\)", out)
+    assert (str(work["id"]), str(bits)) in found, out
+    # the threshold is the registrant's: just below the distance, the original is not reported
+    other, bits = edited("edited-again.epub", 11)
+    assert bits >= 1
+    out = _ok(run(api, "works", "register", str(other), "--member", "PUB-SHYW", "--title", "近似二改", "--creator", "张岱", "--max-distance", str(bits - 1)))
+    assert f"near duplicate: work {work['id']} " not in out
+    assert "--max-distance" in run(api, "works", "register", "--help").stdout
+
+
+@sqlite_only
 def test_only_publishers_register_and_nothing_is_stored_when_refused(api, platform_key, tmp_path):
     store_dir = Path(api.settings.content_path)
     before = sorted(p.name for p in store_dir.rglob("*")) if store_dir.exists() else []
@@ -95,7 +126,10 @@ def test_unreadable_file_is_one_clear_line(api, platform_key, tmp_path):
     bad = tmp_path / "broken.epub"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     line = _one_error_line(run(api, "works", "register", str(bad), "--member", "PUB-ZJPP"))
-    assert "422" in line
+    assert "415" in line and "not supported" in line  # not an EPUB at all: the same answer as POST /works/check
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert "422" in _one_error_line(run(api, "works", "register", str(empty), "--member", "PUB-ZJPP"))
 
 
 @sqlite_only

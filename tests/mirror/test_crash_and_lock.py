@@ -54,6 +54,29 @@ def _drain(proc: subprocess.Popen) -> None:
     threading.Thread(target=proc.stderr.read, daemon=True).start()
 
 
+def _consistent(engine) -> int:
+    """After a kill: blocks and raw events end at the checkpoint and the projections are exactly
+    their raw events (no half-written batch). Returns the checkpoint's block (-1 before any)."""
+    from sqlalchemy import func
+
+    from ledger.mirror.check import check_projections
+    from ledger.mirror.models import Block, Checkpoint, RawEvent
+
+    if checkpoint(engine) is None:
+        return -1
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            cp = conn.scalar(select(Checkpoint.block_number))
+            if cp is None:
+                return -1
+            assert conn.scalar(select(func.max(Block.number))) == cp
+            assert (conn.scalar(select(func.max(RawEvent.block_number))) or 0) <= cp
+            assert check_projections(conn) == []
+            return cp
+
+
 def test_kill_9_at_random_points_ends_in_a_clean_mirror(chain, actors, settings, deployment, mirror_url, second_url, engine_for):
     _many_events(chain, actors, 600, per_tx=5, one_block_each=True)  # 3,000 Transfer events in 600 blocks
     target = head(chain)
@@ -73,12 +96,13 @@ def test_kill_9_at_random_points_ends_in_a_clean_mirror(chain, actors, settings,
         stop_at = last + rng.randint(3, 30)
         while proc.poll() is None and ((checkpoint(engine) or (-1,))[0] or -1) < stop_at:
             time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.02))  # and a random phase of the batch after it (read, decode, write, commit)
         if proc.poll() is not None:
             break  # finished before this kill: fine, the kills so far counted
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
-        last = (checkpoint(engine) or (-1,))[0]
+        last = _consistent(engine)
         progress.append(last)
     assert kills >= 10, f"only {kills} kills before the backfill finished: {progress}"
     assert any(p is not None and p < target for p in progress)

@@ -57,16 +57,51 @@ def test_chain_rolled_back_to_a_shorter_chain(chain, actors, settings, deploymen
         assert balances[lib.address] == credit.call("balanceOf", lib.address)
 
 
+def _index_cli(settings, url, *args, **env):
+    import os
+    import subprocess
+    import sys
+
+    full = dict(os.environ, LIBLEDGER_RPC_URL=settings.rpc_url, LIBLEDGER_DATA_DIR=str(settings.data_path),
+                LIBLEDGER_DATABASE_URL=url, LIBLEDGER_KEYSTORE_PASSWORD="pw", COLUMNS="300", **env)
+    return subprocess.run([sys.executable, "-m", "ledger.cli", "index", "--no-progress", *args], env=full,
+                          capture_output=True, text=True, timeout=300)
+
+
 def test_fork_on_a_final_chain_is_a_hard_error(chain, actors, settings, deployment, mirror_url, engine_for):
     snap = chain.rpc.call("evm_snapshot")
     activity(chain, actors, seed=5)
     engine = engine_for(mirror_url)
     index_once(settings, deployment, engine)
-    _revert(chain, snap)
-    activity(chain, actors, rounds=1, seed=6)
+    held = mirror_state(engine)
+    tip = checkpoint(engine)
     qbft = settings.model_copy(update={"chain_profile": ChainProfile.qbft})
+    _revert(chain, snap)
+    snap = chain.rpc.call("evm_snapshot")  # a revert uses its snapshot up
+    # 1. the chain is longer than the mirror: the first new block's parent is not the mirror's tip
+    activity(chain, actors, rounds=1, seed=6)
+    while head(chain) <= tip[0] + 2:
+        chain.rpc.call("evm_mine")
+    with pytest.raises(ChainReorganized, match="QBFT chain is final") as err:
+        index_once(qbft, deployment, engine)
+    assert f"block {tip[0]}" in str(err.value) and settings.rpc_url in str(err.value)
+    assert mirror_state(engine) == held  # stopped: nothing rolled back, nothing written
+    # the command line says it in one line and exits 1 (no traceback, no rollback)
+    done = _index_cli(settings, mirror_url, "--once", LIBLEDGER_CHAIN_PROFILE="qbft")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "QBFT chain is final" in last and f"block {tip[0]}" in last
+    assert mirror_state(engine) == held
+    # 2. the chain is shorter than the mirror (its block at the mirror's height vanished)
+    _revert(chain, snap)
+    assert head(chain) < tip[0]
     with pytest.raises(ChainReorganized, match="QBFT chain is final"):
         index_once(qbft, deployment, engine)
+    assert mirror_state(engine) == held
+    # the same mirror on a dev profile rolls back instead
+    index_once(settings, deployment, engine)
+    assert checkpoint(engine)[0] == head(chain)
 
 
 def test_mirror_of_another_chain_or_deployment_is_refused(chain, settings, deployment, mirror_url, engine_for):

@@ -86,3 +86,59 @@ def test_pin_is_recorded(store):
 
 def test_cidv0_normalises_to_base32_v1():
     assert normalize_cid("QmeGAVddnBSnKc1DLE7DLV9uuTqo5F7QbaveTjr45JUdQn").startswith("bafybei")
+
+
+_SLOW_PUT = """
+import sys, time
+from pathlib import Path
+from rights.store import LocalContentStore
+
+data = bytes(range(256)) * (8 << 12)  # 8 MiB
+marker = Path(sys.argv[2])
+
+class Slow:
+    def __init__(self):
+        self.pos = 0
+    def read(self, n=-1):
+        if self.pos >= len(data) // 2:  # half of it written: say so, then hang until killed
+            marker.touch()
+            time.sleep(3600)
+        n = 1 << 20 if n is None or n < 0 else min(n, 1 << 20)
+        chunk = data[self.pos:self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+LocalContentStore(sys.argv[1]).put(Slow())
+"""
+
+
+def test_a_put_killed_halfway_leaves_no_object(tmp_path):
+    """kill -9 in the middle of a put: the object never appears under its CID (only a temp file
+    may be left), readers see "not found", and the next put of the same bytes succeeds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = bytes(range(256)) * (8 << 12)
+    cid = cid_of(data)
+    root, marker = tmp_path / "data", tmp_path / "halfway"
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_PUT, str(root), str(marker)], env=dict(os.environ, PYTHONPATH=repo))
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        store = LocalContentStore(root)
+        assert any(p.stat().st_size > 0 for p in (root / "tmp").iterdir())  # half of it is on disk, aside
+        assert not store.has(cid) and not store.path_of(cid).exists()
+        with pytest.raises(ContentNotFound):
+            store.get(cid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not store.has(cid)
+    with pytest.raises(ContentNotFound):
+        store.get(cid)
+    assert store.put(data) == cid and store.get(cid) == data

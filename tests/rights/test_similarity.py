@@ -64,3 +64,24 @@ def test_agrees_with_linear_scan(seed, max_distance):
 
 def test_hamming():
     assert hamming(0, (1 << 64) - 1) == 64
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32), n=st.integers(0, 2500), dup=st.booleans(), start=st.booleans())
+def test_add_many_equals_adding_one_by_one(seed, n, dup, start):
+    rng = random.Random(seed)
+    items = [(f"w{i}", rng.getrandbits(64)) for i in range(n)]
+    if dup and items:  # a work given twice: the last code wins, as with add
+        items.append((items[0][0], rng.getrandbits(64)))
+    one, many = NearDuplicateIndex(), NearDuplicateIndex()
+    if start:  # an index that already holds works takes the one-by-one path
+        one.add("w0", 1)
+        many.add("w0", 1)
+    for w, c in items:
+        one.add(w, c)
+    many.add_many(items)
+    assert len(many) == len(one)
+    for q in [c for _, c in items[:20]] + [rng.getrandbits(64), 1]:
+        assert many.near(q, 12) == one.near(q, 12)
+    many.add("late", 7)  # still grows after a bulk load
+    assert ("late", 0) in many.near(7, 0)
