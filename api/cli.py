@@ -403,6 +403,45 @@ def loans_checkout(
     console.print(f"loan [bold]{loan_id if loan_id is not None else '?'}[/] under licence {licence}: {_status(w)}")
 
 
+@loans_app.command("deposit")
+@problems_as_lines
+def loans_deposit(
+    member: MemberOpt, amount: Annotated[int, typer.Option("--amount", min=1, help="fen of MEMBER's credit to prepay")],
+    data_dir: DataOpt = None, wait: WaitOpt = True,
+) -> None:
+    """Prepay AMOUNT fen of credit into the library's loan deposit (held by Royalties); metered
+    checkouts pay their per-loan price from it and fail with DepositTooLow when it runs short."""
+    from .services import writes
+
+    rt = _runtime(_settings(data_dir, write_wait_timeout=5.0))
+    try:
+        actor = _actor(rt, member)
+        w = writes.deposit_for_loans(rt=rt, actor=actor, amount=amount, wait=wait)
+        left = writes.loan_deposit(rt, actor.account) if wait else None
+    finally:
+        rt.close()
+    console.print(f"deposited {amount} fen" + (f"; deposit now {left} fen" if left is not None else "") + f": {_status(w)}")
+
+
+@loans_app.command("withdraw-deposit")
+@problems_as_lines
+def loans_withdraw_deposit(
+    member: MemberOpt, amount: Annotated[int, typer.Option("--amount", min=1, help="fen to take back")],
+    data_dir: DataOpt = None, wait: WaitOpt = True,
+) -> None:
+    """Take AMOUNT fen of the library's loan deposit back to its credit balance."""
+    from .services import writes
+
+    rt = _runtime(_settings(data_dir, write_wait_timeout=5.0))
+    try:
+        actor = _actor(rt, member)
+        w = writes.withdraw_deposit(rt=rt, actor=actor, amount=amount, wait=wait)
+        left = writes.loan_deposit(rt, actor.account) if wait else None
+    finally:
+        rt.close()
+    console.print(f"took back {amount} fen" + (f"; deposit now {left} fen" if left is not None else "") + f": {_status(w)}")
+
+
 @loans_app.command("checkin")
 @problems_as_lines
 def loans_checkin(member: MemberOpt, loan_id: int, data_dir: DataOpt = None, wait: WaitOpt = True) -> None:

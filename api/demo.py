@@ -82,7 +82,10 @@ def seed(settings: Any, *, force: bool = False, console: Console | None = None) 
         for key, _ in LIBRARIES:
             writes.mint_credit(rt=rt, actor=plat, to=actor(key).account, amount=5_000_000_00)
         writes.mint_credit(rt=rt, actor=plat, to=actor(SPONSOR[0]).account, amount=10_000_000_00)
-        say("[green]✓[/] credit minted: ¥5,000,000.00 per library, ¥10,000,000.00 to the sponsor")
+        for key, _ in LIBRARIES:  # metered checkouts are paid from the library's loan deposit
+            writes.deposit_for_loans(rt=rt, actor=actor(key), amount=1_000_00)
+        say("[green]✓[/] credit minted: ¥5,000,000.00 per library (¥1,000.00 of it deposited for metered loans), "
+            "¥10,000,000.00 to the sponsor")
         say(_platform_key(rt, s))
 
         work_ids: list[tuple[str, int]] = []

@@ -104,6 +104,11 @@ MESSAGES: dict[str, str] = {
     "IllNoPendingAction": "there is no pending {action} to answer",
     "ERC20InsufficientBalance": "account {sender} holds {balance} fen of credit but {needed} are needed",
     "RoyaltiesNothingToWithdraw": "account {account} has no royalties to withdraw",
+    "DepositTooLow": (
+        "the loan deposit of {account} holds {available} fen but {needed} fen are needed: metered loans are paid from "
+        "the deposit, so deposit credit first (POST /royalties/deposit, `libledger loans deposit`)"
+    ),
+    "RoyaltiesZeroAmount": "the amount must be more than 0 fen",
     "ClearingPeriodNotClosed": "settlement period {periodId} is not closed yet",
     "ClearingNothingOwed": "library {library_} owes nothing for period {periodId}",
     "ClearingAlreadySettled": "library {library_} already paid its debt for period {periodId}",
@@ -117,6 +122,7 @@ _CONFLICT = (
     "Already", "Duplicate", "WrongStatus", "NotActive", "Terminal", "InvalidTransition", "NoFreeCopy", "Exhausted",
     "Expired", "Insufficient", "EnforcedPause", "NotClosed", "Nothing", "NotDue", "NoPending", "Revoked", "Locked",
     "NotEnabled", "NotAttached", "ActionNotAllowed", "DeadlinePassed", "Awaiting", "NoActiveLoan", "NoEscrow",
+    "DepositTooLow",
 )
 
 

@@ -423,6 +423,21 @@ class RoyaltyBalance(BaseModel):
     as_of_block: int
 
 
+class DepositIn(_In):
+    """Fen of credit to move into (or back out of) the caller's loan deposit; a JSON integer."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    amount: Amount
+
+
+class LoanDeposit(BaseModel):
+    """A library's prepaid credit for metered loans (read from the chain)."""
+
+    account: str
+    deposit: Money
+    as_of_block: int
+
+
 class RoyaltyAccrual(BaseModel):
     work_id: int
     terms_id: int

@@ -31,13 +31,15 @@ def main() -> None:
         terms_id = c("Licensing").call("publishTerms", t, sender=pub0.address)
         c("Licensing").transact("publishTerms", t, sender=pub0)
         c("Licensing").transact("attachTerms", work_id, terms_id, sender=pub0)
-        lending = c("Lending")
+        lending = c("Licensing")
 
         def licence() -> int:
             out = c("Licensing").transact("acquire", work_id, terms_id, 1, sender=lib)
             return next(a["licenceId"] for n, a in c("Licensing").events(out.receipt) if n == "LicenceAcquired")
 
         single_lic, batch_lic = licence(), licence()
+        # metered checkouts are paid from the library's loan deposit: prepay both modes' loans
+        c("Royalties").transact("deposit", 2 * args.checkouts * t["price"], sender=lib)
         single = [lending.tx("checkout", single_lic, os.urandom(32), sender=lib, gas=400_000) for _ in range(args.checkouts)]
         outs, t_single = timed(s.chain.pipeline.submit, single)
         failed = sum(not o.ok for o in outs)

@@ -63,7 +63,7 @@ from .config import Settings
 from .errors import ContractRevert, LedgerError
 
 ZERO32 = b"\x00" * 32
-LOAN_ACTIVE = 1  # Lending.LoanStatus.Active
+LOAN_ACTIVE = 1  # Licensing.LoanStatus.Active
 LOAN_STATUS = {0: "none", 1: "active", 2: "returned", 3: "expired"}
 _EXTENSIONS = {EPUB: ".epub", PDF: ".pdf", TEXT: ".txt"}
 _STAMP_PERSON = b"ll-stamp-ed25519"  # BLAKE2b personalisation (16 bytes) of the stamp key
@@ -300,7 +300,7 @@ class LoanPackage:
     library's X25519 private key; `stamp` is the platform-signed stamp document the opened
     copy will carry; times are Unix seconds."""
 
-    kind: str  # "loan" (Lending) or "ill" (digital interlibrary loan; loan_id = request id)
+    kind: str  # "loan" (a digital loan of Licensing) or "ill" (digital interlibrary loan; loan_id = request id)
     loan_id: int
     licence_id: int
     work_id: int
@@ -345,7 +345,7 @@ class LoanPackage:
 
 
 def stamp_loan_id(kind: str, loan_id: int) -> str:
-    """The loan reference written into stamps: "loan:42" (Lending) or "ill:42"."""
+    """The loan reference written into stamps: "loan:42" (a digital loan) or "ill:42"."""
     return f"{kind}:{loan_id}"
 
 
@@ -378,7 +378,7 @@ def _loan_facts(chain: Chain, kind: str, loan_id: int) -> _LoanFacts:
     """The loan as the chain has it; LoanNotDeliverable when unknown or not a digital loan."""
     if kind == "loan":
         try:
-            loan = chain.contract("Lending").call("loan", loan_id)
+            loan = chain.contract("Licensing").call("loan", loan_id)
         except ContractRevert as exc:
             raise LoanUnknown(f"loan {loan_id} does not exist on chain ({exc.error_name})") from None
         status = LOAN_STATUS.get(loan["status"], str(loan["status"]))
@@ -407,7 +407,7 @@ def deliver_loan(
 ) -> LoanPackage:
     """Package a digital loan for its borrowing library.
 
-    `kind` "loan" is a Lending loan (must be active); "ill" a digital interlibrary loan, where
+    `kind` "loan" is a digital loan of Licensing (must be active); "ill" a digital interlibrary loan, where
     `loan_id` is the InterlibraryLoan request id (must be Loaned; the copy goes to the current
     borrower). Reads loan, licence and work from the chain, opens the work key with the
     platform's key, seals it to the library's X25519 key published in Consortium and signs the
@@ -513,7 +513,7 @@ class LoanTrace:
 
 def trace_file(*, chain: Chain, path: str | os.PathLike[str], trusted_keys: list[bytes]) -> LoanTrace:
     """Extract and verify the loan stamp of `path` (StampMissing / StampInvalid otherwise) and
-    look the loan it names up on chain (a Lending loan, or a digital ILL request)."""
+    look the loan it names up on chain (a digital loan of Licensing, or a digital ILL request)."""
     stamp = extract_and_verify(path, trusted_keys)
     kind, loan_id = parse_stamp_loan_id(stamp.loan_id)
     try:
@@ -564,7 +564,7 @@ def _checkout_log(chain: Chain, kind: str, loan_id: int) -> tuple[int | None, st
     from .verification import find_logs
 
     if kind == "loan":
-        logs = find_logs(chain, "Lending", "LoanCheckedOut", loan_id)
+        logs = find_logs(chain, "Licensing", "LoanCheckedOut", loan_id)
     else:
         logs = find_logs(chain, "InterlibraryLoan", "DigitalCopyUsed", loan_id)
     if not logs:

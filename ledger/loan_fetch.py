@@ -32,7 +32,7 @@ def _problem(resp: httpx.Response, what: str) -> DeliveryError:
 
 
 def fetch_package(client: httpx.Client, kind: str, loan_id: int) -> LoanPackage:
-    """The package of Lending loan / digital ILL request ``loan_id`` for the caller's library."""
+    """The package of digital loan / digital ILL request ``loan_id`` for the caller's library."""
     path = f"/loans/{loan_id}/package" if kind == "loan" else f"/ill/requests/{loan_id}/package"
     resp = client.get(path)
     if resp.status_code != 200:

@@ -62,9 +62,16 @@ def acquire(chain: Chain, library: LocalAccount, work_id: int, terms_id: int, co
     return event(chain, "Licensing", out, "LicenceAcquired")["licenceId"]
 
 
+def deposit(chain: Chain, library: LocalAccount, amount: int) -> int:
+    """Prepay ``amount`` fen into the library's Royalties deposit (metered checkouts pay from it);
+    returns the deposit after."""
+    out = chain.contract("Royalties").transact("deposit", amount, sender=library)
+    return event(chain, "Royalties", out, "Deposited")["balance"]
+
+
 def checkout(chain: Chain, library: LocalAccount, licence_id: int) -> int:
-    out = chain.contract("Lending").transact("checkout", licence_id, os.urandom(32), sender=library)
-    return event(chain, "Lending", out, "LoanCheckedOut")["loanId"]
+    out = chain.contract("Licensing").transact("checkout", licence_id, os.urandom(32), sender=library)
+    return event(chain, "Licensing", out, "LoanCheckedOut")["loanId"]
 
 
 def royalty_balance(chain: Chain, account: str) -> int:

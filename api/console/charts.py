@@ -32,7 +32,7 @@ def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = No
     now = now or datetime.now(timezone.utc)
     start = (now.astimezone(i18n.TZ) - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     counts: Counter[str] = Counter()
-    for _, ts in _events_since(session, "Lending", "LoanCheckedOut", int(start.timestamp())):
+    for _, ts in _events_since(session, "Licensing", "LoanCheckedOut", int(start.timestamp())):
         counts[i18n.day_in_shanghai(ts)] += 1
     loaned = reads.ILL_STATUS.index("Loaned")
     for a, ts in _events_since(session, "InterlibraryLoan", "StatusChanged", int(start.timestamp())):

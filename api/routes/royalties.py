@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from ..deps import CurrentMember, RuntimeDep, SessionDep
-from ..schemas import Page, RoyaltyAccrual, RoyaltyBalance, WriteResult, public
+from ..schemas import DepositIn, LoanDeposit, Money, Page, RoyaltyAccrual, RoyaltyBalance, WriteResult, public
 from ..services import reads, writes
 from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, write_result
 
@@ -36,6 +36,30 @@ def withdraw(rt: RuntimeDep, me: CurrentMember, response: Response, wait: Wait =
         rt, response, w, ident=ev["amount"] if ev else None, created=False,
         read=lambda s: public(RoyaltyBalance, dict(reads.royalty_balance(s, me.account), as_of_block=reads.as_of(s))),
     )
+
+
+def _deposit(rt: RuntimeDep, account: str, as_of_block: int) -> LoanDeposit:
+    return LoanDeposit(account=account, deposit=Money(amount=writes.loan_deposit(rt, account)), as_of_block=as_of_block)
+
+
+@router.get("/deposit", response_model=LoanDeposit, summary="A library's prepaid credit for metered loans (from the chain)")
+def deposit(rt: RuntimeDep, session: SessionDep, me: CurrentMember, member: str | None = MemberQ) -> Any:
+    acct = account_of(session, member) if member else me.account
+    return _deposit(rt, acct, rt.chain.block_number())
+
+
+@router.post("/deposit", response_model=WriteResult[LoanDeposit], responses=WRITE_RESPONSES, summary="Prepay credit for metered loans (library)")
+def make_deposit(body: DepositIn, rt: RuntimeDep, me: CurrentMember, response: Response, wait: Wait = True) -> Any:
+    """Moves AMOUNT fen of the caller's credit into its Royalties deposit. Every metered checkout
+    pays its per-loan price from the deposit; with too little deposited it fails (409 DepositTooLow)."""
+    w = writes.deposit_for_loans(rt=rt, actor=me, amount=body.amount, wait=wait)
+    return write_result(rt, response, w, ident=me.account, created=False, read=lambda s: _deposit(rt, me.account, reads.as_of(s)))
+
+
+@router.post("/deposit/withdraw", response_model=WriteResult[LoanDeposit], responses=WRITE_RESPONSES, summary="Take deposited credit back (library)")
+def take_back_deposit(body: DepositIn, rt: RuntimeDep, me: CurrentMember, response: Response, wait: Wait = True) -> Any:
+    w = writes.withdraw_deposit(rt=rt, actor=me, amount=body.amount, wait=wait)
+    return write_result(rt, response, w, ident=me.account, created=False, read=lambda s: _deposit(rt, me.account, reads.as_of(s)))
 
 
 @router.get("/statements", summary="Royalty statements of a calendar month, reconciled with the chain to the fen")

@@ -41,7 +41,7 @@ def check(*, session: Session, chain: Chain, kind: str, ident: str) -> dict[str,
             c = {"holder": v["holder"], "work_id": v["workId"], "terms_id": v["termsId"], "copies": v["copies"], "active_loans": v["activeLoans"], "total_loans": v["totalLoans"]}
         elif kind == "loan":
             loan = reads.get_loan(session, int(ident))
-            v = chain.contract("Lending").call("loan", int(ident), block=block)
+            v = chain.contract("Licensing").call("loan", int(ident), block=block)
             m = {"licence_id": loan["licence_id"], "library": loan["library"], "status": loan["status"], "due_at": loan["due_at"]}
             c = {"licence_id": v["licenceId"], "library": v["library_"], "status": LOAN_STATUS[int(v["status"])], "due_at": reads.iso(v["dueAt"])}
         elif kind == "ill-request":

@@ -44,7 +44,7 @@ def platform_keys(rt: Any) -> Any:
 
 
 def loan_package(rt: Any, actor: Any, *, kind: str, loan_id: int) -> bytes:
-    """The loan package (JSON, ``ledger.delivery.LoanPackage``) of Lending loan ``loan_id``
+    """The loan package (JSON, ``ledger.delivery.LoanPackage``) of digital loan ``loan_id``
     (``kind="loan"``) or digital ILL request ``loan_id`` (``kind="ill"``) for ``actor``, who
     must be the borrowing library (403 otherwise); 409 when the loan is not current or a key is
     missing."""

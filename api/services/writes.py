@@ -29,7 +29,8 @@ ROLE_OF: dict[tuple[str, str], str] = {
     ("Licensing", "publishTerms"): "publisher", ("Licensing", "attachTerms"): "publisher", ("Licensing", "setTermsEnabled"): "publisher",
     ("Licensing", "acquire"): "library", ("Licensing", "acquireWithPool"): "library", ("Licensing", "renew"): "library",
     ("Licensing", "renewWithPool"): "library",
-    ("Lending", "checkout"): "library", ("Lending", "checkin"): "library",
+    ("Licensing", "checkout"): "library", ("Licensing", "checkin"): "library",
+    ("Royalties", "deposit"): "library", ("Royalties", "withdrawDeposit"): "library",
     ("InterlibraryLoan", "submitRequest"): "library", ("InterlibraryLoan", "act"): "library",
     ("InterlibraryLoan", "updateStatus"): "library", ("InterlibraryLoan", "answerCancel"): "library",
     ("InterlibraryLoan", "answerRenew"): "library", ("InterlibraryLoan", "refundCharge"): "library",
@@ -150,18 +151,35 @@ def renew_licence(*, rt: Runtime, actor: Actor, licence_id: int, wait: bool = Tr
 
 def checkout(*, rt: Runtime, actor: Actor, licence_id: int, ref: bytes | None = None, wait: bool = True) -> tuple[Written, int | None]:
     """Lend a digital copy. ``ref`` is the library's opaque loan reference (random when not given): no patron data on chain."""
-    w = _write(rt, actor, "Lending", "checkout", licence_id, ref or os.urandom(32), action="checking out a loan", wait=wait)
+    w = _write(rt, actor, "Licensing", "checkout", licence_id, ref or os.urandom(32), action="checking out a loan", wait=wait)
     ev = w.first("LoanCheckedOut")
     return w, (int(ev["loanId"]) if ev else None)
 
 
+def deposit_for_loans(*, rt: Runtime, actor: Actor, amount: int, wait: bool = True) -> Written:
+    """Prepay ``amount`` fen of the library's credit into its Royalties deposit; metered checkouts
+    are paid from the deposit (a checkout fails with ``DepositTooLow`` when it holds too little)."""
+    return _write(rt, actor, "Royalties", "deposit", amount, action="depositing credit for metered loans", wait=wait)
+
+
+def withdraw_deposit(*, rt: Runtime, actor: Actor, amount: int, wait: bool = True) -> Written:
+    """Take ``amount`` fen of the library's Royalties deposit back to its credit balance."""
+    return _write(rt, actor, "Royalties", "withdrawDeposit", amount, action="taking back deposited credit", wait=wait)
+
+
+def loan_deposit(rt: Runtime, account: str) -> int:
+    """Fen ``account`` holds in its Royalties deposit now (read from the chain: the deposit is
+    debited by every metered checkout, which emits no deposit event of its own)."""
+    return int(rt.chain.contract("Royalties").call("depositOf", to_checksum_address(account)))
+
+
 def checkin(*, rt: Runtime, actor: Actor, loan_id: int, wait: bool = True) -> Written:
-    return _write(rt, actor, "Lending", "checkin", loan_id, action="checking in a loan", wait=wait)
+    return _write(rt, actor, "Licensing", "checkin", loan_id, action="checking in a loan", wait=wait)
 
 
 def expire_loan(*, rt: Runtime, actor: Actor, loan_id: int, wait: bool = True) -> Written:
     """End an active loan after its due date (anyone may); its copy is free again."""
-    return _write(rt, actor, "Lending", "expire", loan_id, action="expiring a loan", wait=wait)
+    return _write(rt, actor, "Licensing", "expire", loan_id, action="expiring a loan", wait=wait)
 
 
 # ------------------------------------------------------------------------------ interlibrary loan

@@ -11,13 +11,18 @@ import {Roles} from "./access/Roles.sol";
 import {ILicensing} from "./interfaces/ILicensing.sol";
 import {IRoyalties} from "./interfaces/IRoyalties.sol";
 
-/// @title Licensing — licence terms, their offer per work, and the licences libraries hold.
+/// @title Licensing — licence terms, their offer per work, the licences libraries hold, and the
+/// digital loans made under them.
 /// @notice Terms are immutable and deduplicated by hash (`termsId`); the platform fee is
 /// snapshotted into them, so a later change of the default never alters existing terms. A
 /// work's holder attaches terms to the work and enables or disables them. A library
 /// `acquire`s a licence (price × copies through the Royalties split; metered licences pay per
-/// checkout instead), renews subscriptions, and lends through Lending / InterlibraryLoan, which
-/// take and return concurrent copies with `useCopy` / `releaseCopy`.
+/// checkout instead, from its Royalties loan deposit), renews subscriptions, and lends: digital
+/// loans within the library here (`checkout` / `checkin` / `expire`; the chain sees an opaque
+/// random reference, never patron data), digital interlibrary loans through InterlibraryLoan,
+/// which takes and returns concurrent copies with `useCopy` / `releaseCopy`. Active loans of a
+/// licence never exceed its copies. (Loans lived in a separate Lending contract before issue
+/// #3's gas work; keeping them here spares a checkout one contract call.)
 contract Licensing is ILicensing, ConsortiumGuarded {
     enum TermsKind {
         PerpetualCopies, // price per copy once; the licence never expires unless `duration` says so
@@ -88,6 +93,22 @@ contract Licensing is ILicensing, ConsortiumGuarded {
         uint256 validUntil; // 0 = no expiry
     }
 
+    enum LoanStatus {
+        None,
+        Active,
+        Returned,
+        Expired
+    }
+
+    /// What `loan(loanId)` returns. The borrowing library is the licence's holder (a licence
+    /// never changes hands), so storage keeps only licence, due date and status.
+    struct Loan {
+        uint40 licenceId;
+        uint40 dueAt;
+        LoanStatus status;
+        address library_;
+    }
+
     uint256 public constant BPS_DENOMINATOR = 10_000;
     uint16 public constant INITIAL_FEE_BPS = 3_000;
     uint256 public constant MAX_URI_BYTES = 256;
@@ -98,6 +119,21 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     Royalties private immutable _royalties;
     SubsidyPools private immutable _pools;
 
+    /// Loan records are 84-bit lanes: licenceId (bits 0-39), dueAt (40-79), status (80-81).
+    /// Loans are grouped by three (loan ids 3g+1..3g+3 form group g): the first two of a group
+    /// wait in `_pending`, which shares slot 0 with the pause flag and the loan counter that
+    /// every checkout reads and writes anyway; the third checkout of a group writes the whole
+    /// group to its own slot. So two of three checkouts store their loan with a warm write
+    /// instead of a fresh slot (20,000 gas); see bench/RESULTS.md.
+    uint256 private constant LANE_BITS = 84;
+    uint256 private constant LANE_MASK = 2 ** LANE_BITS - 1;
+    uint256 private constant LOANS_PER_GROUP = 3;
+
+    /// Declared first: slot 0 holds the pause flag, the loan counter and the pending loans
+    /// (8 + 64 + 168 bits).
+    uint64 private _loanCount;
+    uint168 private _pending;
+
     mapping(uint256 termsId => Terms) private _terms;
     mapping(uint256 termsId => string) private _legalTextURI;
     mapping(bytes32 termsHash => uint256 termsId) private _termsIdByHash;
@@ -105,6 +141,7 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     mapping(uint256 workId => mapping(uint256 termsId => uint256 offerId)) private _offerIdOf;
     mapping(uint256 licenceId => Licence) private _licences;
     mapping(uint256 licenceId => uint40) private _validUntil;
+    mapping(uint256 group => uint256) private _loanGroups;
     uint256 private _termsCount;
     uint256 private _offerCount;
     uint256 private _licenceCount;
@@ -136,6 +173,12 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     error LicensingNotSubscription(uint256 licenceId);
     error LicensingNothingToSubsidise(uint256 termsId);
     error LicensingIdOverflow(uint256 id);
+    error LendingZeroReference();
+    error LendingUnknownLoan(uint256 loanId);
+    error LendingLoanNotActive(uint256 loanId, LoanStatus status);
+    error LendingNotBorrower(uint256 loanId, address account);
+    error LendingNotDue(uint256 loanId, uint256 dueAt);
+    error LendingIdOverflow(uint256 id);
 
     event TermsPublished(
         uint256 indexed termsId, bytes32 indexed termsHash, address indexed publisher, Terms terms, string legalTextURI
@@ -159,6 +202,13 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     );
     event CopyUsed(uint256 indexed licenceId, address indexed by, bool forIll, uint256 activeLoans);
     event CopyReleased(uint256 indexed licenceId, address indexed by, uint256 activeLoans);
+    /// `ref` is the library's opaque random reference of the loan (no patron data);
+    /// `charge` the per-loan price paid through Royalties (0 unless metered).
+    event LoanCheckedOut(
+        uint256 indexed loanId, uint256 indexed licenceId, address indexed library_, bytes32 ref, uint256 dueAt, uint256 charge
+    );
+    event LoanCheckedIn(uint256 indexed loanId, uint256 indexed licenceId, address indexed library_);
+    event LoanExpired(uint256 indexed loanId, uint256 indexed licenceId, address indexed caller);
 
     constructor(Consortium consortium_, Works works_, Royalties royalties_, SubsidyPools pools_)
         ConsortiumGuarded(consortium_)
@@ -289,52 +339,95 @@ contract Licensing is ILicensing, ConsortiumGuarded {
         whenNotPaused
         returns (CopyGrant memory grant)
     {
-        Licence storage l = _licences[licenceId];
-        Licence memory m = l;
-        if (m.holder == address(0)) revert LicensingUnknownLicence(licenceId);
-        if (m.holder != holder) revert LicensingNotLicenceHolder(licenceId, holder);
-        Offer memory o = _offers[m.offerId];
-        if (o.state != OfferState.Enabled) revert LicensingTermsNotEnabled(o.workId, o.termsId);
-        Terms storage t = _terms[o.termsId];
-        TermsKind kind = t.kind;
-        if (t.duration != 0) {
-            uint256 validUntil = _validUntil[licenceId];
-            if (block.timestamp >= validUntil) revert LicensingLicenceExpired(licenceId, validUntil);
-        }
-        uint256 maxPerCopy = t.maxLoansPerCopy;
-        if (maxPerCopy != 0 && m.totalLoans >= maxPerCopy * m.copies) revert LicenceExhausted(licenceId);
-        if (m.activeLoans >= m.copies) revert LicensingNoFreeCopy(licenceId, m.copies);
-        if (forIll && !t.illAllowed) revert LicensingIllNotAllowed(licenceId);
-        if (_works.statusOf(o.workId) == Works.WorkStatus.Revoked) revert LicensingWorkRevoked(o.workId);
-        // activeLoans < copies <= uint16 max
-        unchecked {
-            l.activeLoans = m.activeLoans + 1;
-        }
-        l.totalLoans = m.totalLoans + 1;
-        emit CopyUsed(licenceId, msg.sender, forIll, m.activeLoans + 1);
-        grant = CopyGrant({
-            workId: o.workId,
-            termsId: o.termsId,
-            feeBps: t.feeBps,
-            perLoanPrice: kind == TermsKind.PerLoanMetered ? t.price : 0,
-            loanPeriod: t.loanPeriod
-        });
+        return _useCopy(licenceId, holder, forIll);
     }
 
     /// @inheritdoc ILicensing
     function releaseCopy(uint256 licenceId) external onlyRole(Roles.LEDGER) whenNotPaused {
-        Licence storage l = _licences[licenceId];
-        uint256 active = l.activeLoans;
-        if (active == 0) revert LicensingNoActiveLoan(licenceId);
-        // active > 0
-        unchecked {
+        _releaseCopy(licenceId);
+    }
+
+    // ------------------------------------------------------------------ digital loans
+
+    /// @notice Lends one copy of `licenceId` (held by the caller) until now + the terms' loan
+    /// period (controlled digital lending: the chain sees an opaque random reference, never
+    /// patron data). Metered licences pay their per-loan price from the caller's Royalties
+    /// deposit (`Royalties.deposit`); a short deposit reverts with `DepositTooLow`.
+    /// @param ref an opaque random reference the library keeps off-chain with the patron.
+    /// @return loanId sequential id from 1.
+    function checkout(uint256 licenceId, bytes32 ref)
+        external
+        onlyRole(Roles.LIBRARY)
+        whenNotPaused
+        returns (uint256 loanId)
+    {
+        if (ref == bytes32(0)) revert LendingZeroReference();
+        if (licenceId > type(uint40).max) revert LendingIdOverflow(licenceId);
+        CopyGrant memory g = _useCopy(licenceId, msg.sender, false);
+        uint256 index = _loanCount; // loanId - 1
+        loanId = index + 1;
+        uint256 dueAt = block.timestamp + g.loanPeriod;
+        // licenceId < 2^40 (checked above); dueAt = now + a uint32 period fits in 40 bits
+        uint256 record = licenceId | (dueAt << 40) | (uint256(LoanStatus.Active) << 80);
+        uint256 lane = index % LOANS_PER_GROUP;
+        if (lane == LOANS_PER_GROUP - 1) {
+            _loanGroups[index / LOANS_PER_GROUP] = _pending | (record << (LANE_BITS * lane));
+            _pending = 0;
+        } else {
             // forge-lint: disable-next-line(unsafe-typecast)
-            l.activeLoans = uint16(active - 1);
-            emit CopyReleased(licenceId, msg.sender, active - 1);
+            _pending = uint168(_pending | (record << (LANE_BITS * lane)));
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _loanCount = uint64(loanId);
+        emit LoanCheckedOut(loanId, licenceId, msg.sender, ref, dueAt, g.perLoanPrice);
+        if (g.perLoanPrice != 0) {
+            _royalties.payFromDeposit(
+                msg.sender, g.workId, g.termsId, g.feeBps, IRoyalties.PaymentRef.DigitalLoan, loanId, g.perLoanPrice
+            );
         }
     }
 
+    /// @notice The lending library ends an active loan; the copy is free again.
+    function checkin(uint256 loanId) external onlyRole(Roles.LIBRARY) whenNotPaused {
+        (uint256 licenceId,) = _endLoan(loanId, LoanStatus.Returned);
+        if (_licences[licenceId].holder != msg.sender) revert LendingNotBorrower(loanId, msg.sender);
+        emit LoanCheckedIn(loanId, licenceId, msg.sender);
+        _releaseCopy(licenceId);
+    }
+
+    /// @notice Anyone ends an active loan after its due date; the copy is free again.
+    function expire(uint256 loanId) external whenNotPaused {
+        (uint256 licenceId, uint256 dueAt) = _endLoan(loanId, LoanStatus.Expired);
+        if (block.timestamp <= dueAt) revert LendingNotDue(loanId, dueAt);
+        emit LoanExpired(loanId, licenceId, msg.sender);
+        _releaseCopy(licenceId);
+    }
+
     // ------------------------------------------------------------------ views
+
+    /// @notice Loan `loanId`: licence, due date (unix seconds), status and borrowing library.
+    function loan(uint256 loanId) external view returns (Loan memory l) {
+        (uint256 record,,,) = _locateLoan(loanId);
+        if (record == 0) revert LendingUnknownLoan(loanId);
+        // the lanes hold values written from these widths
+        // forge-lint: disable-next-line(unsafe-typecast)
+        l.licenceId = uint40(record);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        l.dueAt = uint40(record >> 40);
+        l.status = LoanStatus(record >> 80);
+        l.library_ = _licences[l.licenceId].holder;
+    }
+
+    function loanCount() external view returns (uint256) {
+        return _loanCount;
+    }
+
+    /// @notice The library holding `licenceId` (a licence never changes hands); reverts for an
+    /// unknown licence.
+    function holderOf(uint256 licenceId) external view returns (address holder) {
+        holder = _licences[licenceId].holder;
+        if (holder == address(0)) revert LicensingUnknownLicence(licenceId);
+    }
 
     /// @notice The hash identifying terms `t` at fee `feeBps` (the dedup key).
     function termsHash(TermsInput calldata t, uint16 feeBps) public pure returns (bytes32) {
@@ -540,5 +633,89 @@ contract Licensing is ILicensing, ConsortiumGuarded {
 
     function _isUpper(bytes1 b) private pure returns (bool) {
         return b >= 0x41 && b <= 0x5A;
+    }
+
+    // ------------------------------------------------------------------ copy and loan internals
+
+    /// @dev Takes one concurrent copy of `licenceId` for `holder` (see `useCopy`).
+    function _useCopy(uint256 licenceId, address holder, bool forIll) private returns (CopyGrant memory grant) {
+        Licence storage l = _licences[licenceId];
+        Licence memory m = l;
+        if (m.holder == address(0)) revert LicensingUnknownLicence(licenceId);
+        if (m.holder != holder) revert LicensingNotLicenceHolder(licenceId, holder);
+        Offer memory o = _offers[m.offerId];
+        if (o.state != OfferState.Enabled) revert LicensingTermsNotEnabled(o.workId, o.termsId);
+        Terms storage t = _terms[o.termsId];
+        TermsKind kind = t.kind;
+        if (t.duration != 0) {
+            uint256 validUntil = _validUntil[licenceId];
+            if (block.timestamp >= validUntil) revert LicensingLicenceExpired(licenceId, validUntil);
+        }
+        uint256 maxPerCopy = t.maxLoansPerCopy;
+        if (maxPerCopy != 0 && m.totalLoans >= maxPerCopy * m.copies) revert LicenceExhausted(licenceId);
+        if (m.activeLoans >= m.copies) revert LicensingNoFreeCopy(licenceId, m.copies);
+        if (forIll && !t.illAllowed) revert LicensingIllNotAllowed(licenceId);
+        if (_works.statusOf(o.workId) == Works.WorkStatus.Revoked) revert LicensingWorkRevoked(o.workId);
+        // activeLoans < copies <= uint16 max
+        unchecked {
+            l.activeLoans = m.activeLoans + 1;
+        }
+        l.totalLoans = m.totalLoans + 1;
+        emit CopyUsed(licenceId, msg.sender, forIll, m.activeLoans + 1);
+        grant = CopyGrant({
+            workId: o.workId,
+            termsId: o.termsId,
+            feeBps: t.feeBps,
+            perLoanPrice: kind == TermsKind.PerLoanMetered ? t.price : 0,
+            loanPeriod: t.loanPeriod
+        });
+    }
+
+    /// @dev Returns a copy taken by `_useCopy`.
+    function _releaseCopy(uint256 licenceId) private {
+        Licence storage l = _licences[licenceId];
+        uint256 active = l.activeLoans;
+        if (active == 0) revert LicensingNoActiveLoan(licenceId);
+        // active > 0
+        unchecked {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            l.activeLoans = uint16(active - 1);
+            emit CopyReleased(licenceId, msg.sender, active - 1);
+        }
+    }
+
+    /// @dev The record of `loanId` (0 when there is none), the word holding it, whether that
+    /// word is `_pending` (else `_loanGroups[group]`), and the lane's bit offset.
+    function _locateLoan(uint256 loanId)
+        private
+        view
+        returns (uint256 record, uint256 word, bool pending, uint256 shift)
+    {
+        uint256 count = _loanCount;
+        if (loanId == 0 || loanId > count) return (0, 0, false, 0);
+        uint256 index = loanId - 1;
+        uint256 group = index / LOANS_PER_GROUP;
+        shift = LANE_BITS * (index % LOANS_PER_GROUP);
+        pending = group == count / LOANS_PER_GROUP; // the group still filling
+        word = pending ? _pending : _loanGroups[group];
+        record = (word >> shift) & LANE_MASK;
+    }
+
+    /// @dev Sets an active loan's status to `status`; returns its licence and due date.
+    function _endLoan(uint256 loanId, LoanStatus status) private returns (uint256 licenceId, uint256 dueAt) {
+        (uint256 record, uint256 word, bool pending, uint256 shift) = _locateLoan(loanId);
+        if (record == 0) revert LendingUnknownLoan(loanId);
+        LoanStatus s = LoanStatus(record >> 80);
+        if (s != LoanStatus.Active) revert LendingLoanNotActive(loanId, s);
+        licenceId = record & type(uint40).max;
+        dueAt = (record >> 40) & type(uint40).max;
+        uint256 updated = licenceId | (dueAt << 40) | (uint256(status) << 80);
+        word = (word & ~(LANE_MASK << shift)) | (updated << shift);
+        if (pending) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _pending = uint168(word);
+        } else {
+            _loanGroups[(loanId - 1) / LOANS_PER_GROUP] = word;
+        }
     }
 }

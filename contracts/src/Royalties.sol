@@ -17,7 +17,10 @@ import {IRoyalties} from "./interfaces/IRoyalties.sol";
 /// payee. While a work is disputed its holder side goes to the work's escrow instead; after the
 /// governor's ruling anyone may release the escrow to whom the ruling names. Balances are
 /// withdrawn with `withdraw()`; no payment ever pushes credit to a payee.
-/// @dev Credit held by this contract == sum of balances + sum of escrows, always.
+/// A library may prepay credit into its deposit here (`deposit`, `withdrawDeposit`); metered
+/// checkouts are paid from it (`payFromDeposit`), which spares a credit transfer per loan.
+/// @dev Credit held by this contract == sum of balances (the accrued platform fee included)
+/// + sum of escrows + sum of deposits, always.
 contract Royalties is IRoyalties, ConsortiumGuarded {
     using SafeERC20 for IERC20;
 
@@ -43,9 +46,17 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     uint8 private _lock = LOCK_OPEN;
     uint8 private constant LOCK_OPEN = 1;
     uint8 private constant LOCK_ENTERED = 2;
+    /// Platform fees accrued for `_feeAccount` and not yet moved to `_balances`: slot 0 with the
+    /// pause flag and the lock, which every payment reads anyway, so crediting the fee costs a
+    /// warm write instead of a cold balance slot. `balanceOf`/`withdraw` add it for that account;
+    /// when the platform treasury changes (or 80 bits would overflow) it moves to `_balances`.
+    uint80 private _feesAccrued;
+    address private _feeAccount;
 
     mapping(address account => uint256) private _balances;
     mapping(uint256 workId => uint256) private _escrow;
+    /// Credit a library prepaid for metered loans, in fen.
+    mapping(address account => uint256) private _deposits;
 
     /// The platform fee of a payment of `gross` fen rounds to zero.
     error PaymentTooLow(uint256 gross);
@@ -58,6 +69,9 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     error RoyaltiesNoEscrow(uint256 workId);
     error RoyaltiesNothingToWithdraw(address account);
     error RoyaltiesNoPlatformTreasury();
+    /// `account`'s deposit holds `available` fen, a payment or withdrawal needs `needed`.
+    error DepositTooLow(address account, uint256 available, uint256 needed);
+    error RoyaltiesZeroAmount();
     /// Same error as OpenZeppelin's ReentrancyGuard, which this contract used before.
     error ReentrancyGuardReentrantCall();
 
@@ -88,6 +102,10 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     );
     event EscrowReleased(uint256 indexed workId, uint256 amount, address[] accounts, uint256[] amounts);
     event Withdrawn(address indexed account, uint256 amount);
+    /// `account` prepaid `amount` fen into its deposit, which now holds `balance` fen.
+    event Deposited(address indexed account, uint256 amount, uint256 balance);
+    /// `account` took `amount` fen back from its deposit, which now holds `balance` fen.
+    event DepositWithdrawn(address indexed account, uint256 amount, uint256 balance);
 
     constructor(Consortium consortium_, Credit credit_, Works works_) ConsortiumGuarded(consortium_) {
         _credit = credit_;
@@ -114,7 +132,54 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
         uint256 gross
     ) external onlyRole(Roles.LEDGER) whenNotPaused returns (uint256 fee) {
         if (feeBps > BPS_DENOMINATOR) revert RoyaltiesFeeBpsTooHigh(feeBps);
-        return _pay(Payment(payer, workId, termsId, feeBps, refKind, refId, gross));
+        fee = _pay(Payment(payer, workId, termsId, feeBps, refKind, refId, gross));
+        IERC20(_credit).safeTransferFrom(payer, address(this), gross);
+    }
+
+    /// @notice Same as `pay`, but the `gross` fen come from `payer`'s deposit here instead of a
+    /// credit transfer (metered checkouts). Reverts with `DepositTooLow` when the deposit holds
+    /// less than `gross`.
+    function payFromDeposit(
+        address payer,
+        uint256 workId,
+        uint256 termsId,
+        uint16 feeBps,
+        PaymentRef refKind,
+        uint256 refId,
+        uint256 gross
+    ) external onlyRole(Roles.LEDGER) whenNotPaused returns (uint256 fee) {
+        if (feeBps > BPS_DENOMINATOR) revert RoyaltiesFeeBpsTooHigh(feeBps);
+        uint256 available = _deposits[payer];
+        if (available < gross) revert DepositTooLow(payer, available, gross);
+        unchecked {
+            _deposits[payer] = available - gross;
+        }
+        fee = _pay(Payment(payer, workId, termsId, feeBps, refKind, refId, gross));
+    }
+
+    // ------------------------------------------------------------------ deposits
+
+    /// @notice Prepays `amount` fen of the caller's credit into its deposit, from which metered
+    /// checkouts are paid. Library members only.
+    function deposit(uint256 amount) external onlyRole(Roles.LIBRARY) nonReentrant whenNotPaused returns (uint256 balance) {
+        if (amount == 0) revert RoyaltiesZeroAmount();
+        balance = _deposits[msg.sender] + amount;
+        _deposits[msg.sender] = balance;
+        emit Deposited(msg.sender, amount, balance);
+        IERC20(_credit).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Returns `amount` fen of the caller's deposit to its credit balance.
+    function withdrawDeposit(uint256 amount) external nonReentrant whenNotPaused returns (uint256 balance) {
+        if (amount == 0) revert RoyaltiesZeroAmount();
+        uint256 available = _deposits[msg.sender];
+        if (available < amount) revert DepositTooLow(msg.sender, available, amount);
+        unchecked {
+            balance = available - amount;
+        }
+        _deposits[msg.sender] = balance;
+        emit DepositWithdrawn(msg.sender, amount, balance);
+        IERC20(_credit).safeTransfer(msg.sender, amount);
     }
 
     /// @notice Pays out the escrow of a work whose dispute the governor has ruled on: to the
@@ -136,6 +201,10 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     /// @notice Transfers the caller's whole balance to the caller (pull payment).
     function withdraw() external nonReentrant whenNotPaused returns (uint256 amount) {
         amount = _balances[msg.sender];
+        if (msg.sender == _feeAccount) {
+            amount += _feesAccrued;
+            _feesAccrued = 0;
+        }
         if (amount == 0) revert RoyaltiesNothingToWithdraw(msg.sender);
         _balances[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
@@ -146,7 +215,12 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
 
     /// @notice Unwithdrawn fen credited to `account`.
     function balanceOf(address account) external view returns (uint256) {
-        return _balances[account];
+        return account == _feeAccount ? _balances[account] + _feesAccrued : _balances[account];
+    }
+
+    /// @notice Fen `account` has prepaid for metered loans and not yet spent or taken back.
+    function depositOf(address account) external view returns (uint256) {
+        return _deposits[account];
     }
 
     /// @notice Fen held in escrow for the disputed (or not yet released) work `workId`.
@@ -196,7 +270,7 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     // ------------------------------------------------------------------ internals
 
     /// @dev Credits the split of `p` (fee to the treasury; holder side to the payees, or to
-    /// escrow while the work is disputed), then pulls the gross from the payer.
+    /// escrow while the work is disputed). The caller collects the gross from the payer.
     function _pay(Payment memory p) private returns (uint256 fee) {
         (Works.WorkStatus status, address[] memory accounts, uint16[] memory bps) = _works.payout(p.workId);
         if (status == Works.WorkStatus.Revoked) revert RoyaltiesWorkRevoked(p.workId);
@@ -205,7 +279,7 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
 
         uint256[] memory nets;
         (fee, nets) = _split(p.gross, p.feeBps, bps);
-        _balances[treasury] += fee;
+        _accrueFee(treasury, fee);
         if (status == Works.WorkStatus.Disputed) {
             uint256 held;
             // fee <= gross by construction of _split
@@ -223,7 +297,31 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
             }
             emit RoyaltyPaid(p.workId, p.termsId, p.refKind, p.refId, p.payer, p.gross, fee, treasury, accounts, nets);
         }
-        IERC20(_credit).safeTransferFrom(p.payer, address(this), p.gross);
+    }
+
+    /// @dev Credits `fee` fen to `treasury` in the slot-0 accumulator; what accrued for a
+    /// previous treasury (or would overflow 80 bits) moves to `_balances` first.
+    function _accrueFee(address treasury, uint256 fee) private {
+        address account = _feeAccount;
+        uint256 accrued = _feesAccrued;
+        if (account == treasury) {
+            uint256 sum = accrued + fee;
+            if (sum <= type(uint80).max) {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                _feesAccrued = uint80(sum);
+                return;
+            }
+        } else {
+            _feeAccount = treasury;
+        }
+        if (accrued != 0) _balances[account] += accrued;
+        if (fee <= type(uint80).max) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _feesAccrued = uint80(fee);
+        } else {
+            _feesAccrued = 0;
+            _balances[treasury] += fee;
+        }
     }
 
     // ------------------------------------------------------------------ the split

@@ -21,6 +21,7 @@ contract GasScenariosTest is LedgerFixture {
         meteredTerms = _offer(workId, _termsInput(Licensing.TermsKind.PerLoanMetered, 300));
         _acquire(library1, workId, perpetualTerms, 1); // warms balances of payees and treasury
         meteredLicence = _acquire(library1, workId, meteredTerms, 1_000);
+        _deposit(library1, 100_000_00);
         vm.prank(library1);
         lending.checkout(meteredLicence, keccak256("warm the loan counter"));
     }
@@ -36,6 +37,14 @@ contract GasScenariosTest is LedgerFixture {
     function test_gas_meteredCheckout() public {
         vm.prank(library1);
         lending.checkout(meteredLicence, keccak256("patron-ref-1"));
+    }
+
+    /// The third loan of a group of three writes the group's own slot (zero -> non-zero).
+    function test_gas_meteredCheckout_thirdOfGroup() public {
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("patron-ref-1"));
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("patron-ref-2"));
     }
 
     function test_gas_checkin() public {

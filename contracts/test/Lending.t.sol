@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {LedgerFixture} from "./utils/LedgerFixture.sol";
 import {Licensing} from "../src/Licensing.sol";
-import {Lending} from "../src/Lending.sol";
+import {Royalties} from "../src/Royalties.sol";
 import {ConsortiumGuarded} from "../src/access/ConsortiumGuarded.sol";
 import {Roles} from "../src/access/Roles.sol";
 
@@ -37,10 +37,10 @@ contract LendingTest is LedgerFixture {
         vm.prank(library1);
         uint256 loanId = lending.checkout(licenceId, ref);
         assertEq(loanId, 1);
-        Lending.Loan memory l = lending.loan(loanId);
+        Licensing.Loan memory l = lending.loan(loanId);
         assertEq(l.licenceId, licenceId);
         assertEq(l.dueAt, T0 + 14 days);
-        assertTrue(l.status == Lending.LoanStatus.Active);
+        assertTrue(l.status == Licensing.LoanStatus.Active);
         assertEq(l.library_, library1);
         assertEq(lending.loanCount(), 1);
         assertEq(licensing.licence(licenceId).activeLoans, 1);
@@ -49,9 +49,12 @@ contract LendingTest is LedgerFixture {
 
     function test_checkout_meteredPaysPerLoan() public {
         uint256 licenceId = _acquire(library1, workId, meteredTerms, 2);
+        _deposit(library1, 1_000);
         _checkout(library1, licenceId, 1);
         _checkout(library1, licenceId, 2);
-        assertEq(credit.balanceOf(library1), START_CREDIT - 600);
+        vm.assertEq(credit.balanceOf(library1), START_CREDIT - 1_000, "the deposit left the credit balance once");
+        vm.assertEq(royalties.depositOf(library1), 400, "two loans at 300 paid from the deposit");
+        vm.assertEq(credit.balanceOf(address(royalties)), 1_000, "royalties holds balances + deposit");
         assertEq(royalties.balanceOf(platform), 180);
         assertEq(royalties.balanceOf(publisher1), 294);
         assertEq(royalties.balanceOf(publisher2), 126);
@@ -74,9 +77,9 @@ contract LendingTest is LedgerFixture {
         vm.expectRevert(abi.encodeWithSelector(ConsortiumGuarded.Unauthorized.selector, publisher1, Roles.LIBRARY));
         lending.checkout(licenceId, keccak256("x"));
         vm.startPrank(library1);
-        vm.expectRevert(Lending.LendingZeroReference.selector);
+        vm.expectRevert(Licensing.LendingZeroReference.selector);
         lending.checkout(licenceId, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingIdOverflow.selector, uint256(type(uint40).max) + 1));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingIdOverflow.selector, uint256(type(uint40).max) + 1));
         lending.checkout(uint256(type(uint40).max) + 1, keccak256("x"));
         vm.stopPrank();
         vm.prank(library2);
@@ -119,30 +122,37 @@ contract LendingTest is LedgerFixture {
         for (uint256 i = 0; i < 5; ++i) {
             calls[i] = abi.encodeCall(lending.checkout, (licenceId, keccak256(abi.encode(i))));
         }
+        _deposit(library1, 1_500);
         vm.prank(library1);
         bytes[] memory results = lending.multicall(calls);
         assertEq(abi.decode(results[4], (uint256)), 5);
         assertEq(licensing.licence(licenceId).activeLoans, 5);
-        assertEq(credit.balanceOf(library1), START_CREDIT - 1_500);
+        vm.assertEq(royalties.depositOf(library1), 0, "five loans at 300 spent the deposit");
+        for (uint256 i = 1; i <= 5; ++i) {
+            Licensing.Loan memory l = lending.loan(i);
+            assertEq(l.licenceId, licenceId);
+            assertTrue(l.status == Licensing.LoanStatus.Active);
+            assertEq(l.library_, library1);
+        }
     }
 
     function test_checkin() public {
         uint256 licenceId = _acquire(library1, workId, perpetualTerms, 1);
         uint256 loanId = _checkout(library1, licenceId, 1);
         vm.prank(library2);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingNotBorrower.selector, loanId, library2));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingNotBorrower.selector, loanId, library2));
         lending.checkin(loanId);
         vm.prank(library1);
         lending.checkin(loanId);
-        assertTrue(lending.loan(loanId).status == Lending.LoanStatus.Returned);
+        assertTrue(lending.loan(loanId).status == Licensing.LoanStatus.Returned);
         assertEq(licensing.licence(licenceId).activeLoans, 0);
         vm.prank(library1);
         vm.expectRevert(
-            abi.encodeWithSelector(Lending.LendingLoanNotActive.selector, loanId, Lending.LoanStatus.Returned)
+            abi.encodeWithSelector(Licensing.LendingLoanNotActive.selector, loanId, Licensing.LoanStatus.Returned)
         );
         lending.checkin(loanId);
         vm.prank(library1);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingUnknownLoan.selector, 9));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 9));
         lending.checkin(9);
     }
 
@@ -156,21 +166,21 @@ contract LendingTest is LedgerFixture {
         uint256 licenceId = _acquire(library1, workId, perpetualTerms, 1);
         uint256 loanId = _checkout(library1, licenceId, 1);
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingNotDue.selector, loanId, T0 + 14 days));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingNotDue.selector, loanId, T0 + 14 days));
         lending.expire(loanId);
         vm.warp(T0 + 14 days + 1);
         vm.prank(outsider);
         lending.expire(loanId);
-        assertTrue(lending.loan(loanId).status == Lending.LoanStatus.Expired);
+        assertTrue(lending.loan(loanId).status == Licensing.LoanStatus.Expired);
         assertEq(licensing.licence(licenceId).activeLoans, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(Lending.LendingLoanNotActive.selector, loanId, Lending.LoanStatus.Expired)
+            abi.encodeWithSelector(Licensing.LendingLoanNotActive.selector, loanId, Licensing.LoanStatus.Expired)
         );
         lending.expire(loanId);
     }
 
     function test_loan_revertsUnknown() public {
-        vm.expectRevert(abi.encodeWithSelector(Lending.LendingUnknownLoan.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 1));
         lending.loan(1);
     }
 
@@ -178,6 +188,7 @@ contract LendingTest is LedgerFixture {
     function testFuzz_activeLoansNeverExceedCopies(uint8 copies, uint256 seed) public {
         copies = uint8(bound(copies, 1, 4));
         uint256 licenceId = _acquire(library1, workId, meteredTerms, copies);
+        _deposit(library1, 24 * 300);
         uint256[] memory open = new uint256[](32);
         uint256 openCount;
         for (uint256 i = 0; i < 24; ++i) {
@@ -204,5 +215,60 @@ contract LendingTest is LedgerFixture {
             assertEq(active, openCount);
             assertLe(active, copies);
         }
+    }
+
+    function test_checkout_meteredWithoutDepositSaysSo() public {
+        uint256 licenceId = _acquire(library1, workId, meteredTerms, 2);
+        _deposit(library1, 299);
+        vm.prank(library1);
+        vm.expectRevert(abi.encodeWithSelector(Royalties.DepositTooLow.selector, library1, 299, 300));
+        lending.checkout(licenceId, keccak256("x"));
+        assertEq(lending.loanCount(), 0, "nothing written");
+        assertEq(licensing.licence(licenceId).activeLoans, 0);
+        assertEq(royalties.depositOf(library1), 299);
+    }
+
+    /// Loans are stored three per slot, the newest two in slot 0: every loan must read back,
+    /// and ending one must not touch its neighbours, wherever it lives.
+    function testFuzz_packedLoansReadBackAndEndAlone(uint8 n, uint256 seed) public {
+        n = uint8(bound(n, 1, 12));
+        uint256 licA = _acquire(library1, workId, perpetualTerms, 12);
+        uint256 licB = _acquire(library2, workId, perpetualTerms, 12);
+        uint256[] memory lic = new uint256[](n + 1);
+        uint256[] memory due = new uint256[](n + 1);
+        uint8[] memory state = new uint8[](n + 1); // 1 active, 2 returned, 3 expired
+        for (uint256 i = 1; i <= n; ++i) {
+            bool a = uint256(keccak256(abi.encode(seed, i))) % 2 == 0;
+            lic[i] = a ? licA : licB;
+            vm.warp(block.timestamp + 1 hours);
+            due[i] = block.timestamp + 14 days;
+            assertEq(_checkout(a ? library1 : library2, lic[i], i), i);
+            state[i] = 1;
+            uint256 r = uint256(keccak256(abi.encode(seed, i, "end")));
+            uint256 k = 1 + r % i;
+            if (r % 3 == 0 && state[k] == 1) {
+                vm.prank(lic[k] == licA ? library1 : library2);
+                lending.checkin(k);
+                state[k] = 2;
+            }
+        }
+        for (uint256 i = 1; i <= n; ++i) {
+            Licensing.Loan memory l = lending.loan(i);
+            vm.assertEq(l.licenceId, lic[i], "licence");
+            vm.assertEq(l.dueAt, due[i], "due");
+            vm.assertEq(uint8(l.status), state[i], "status");
+            vm.assertEq(l.library_, lic[i] == licA ? library1 : library2, "library");
+        }
+        vm.warp(block.timestamp + 15 days);
+        for (uint256 i = n; i >= 1; --i) {
+            if (state[i] == 1) {
+                lending.expire(i);
+                assertTrue(lending.loan(i).status == Licensing.LoanStatus.Expired);
+            }
+        }
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, uint256(n) + 1));
+        lending.loan(uint256(n) + 1);
+        vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 0));
+        lending.loan(0);
     }
 }

@@ -207,6 +207,118 @@ contract RoyaltiesTest is LedgerFixture {
         assertEq(royalties.balanceOf(publisher1), 4_900);
     }
 
+    // ------------------------------------------------------------------ platform fee accrual
+
+    /// The fee accrues in slot 0 for the current treasury; when the treasury changes, what
+    /// accrued stays the old treasury's and the new one accrues from then on.
+    function test_fee_followsTreasuryChange() public {
+        _pay(10_000);
+        _pay(1_000);
+        assertEq(royalties.balanceOf(platform), 3_300);
+        address platform2 = makeAddr("platform2");
+        bytes32[] memory roles = new bytes32[](1);
+        roles[0] = Roles.PLATFORM;
+        vm.startPrank(governor);
+        consortium.admit(platform2, "PLATFORM-2", "second treasury", roles);
+        consortium.setPlatformTreasury(platform2);
+        vm.stopPrank();
+        _pay(10_000);
+        assertEq(royalties.balanceOf(platform), 3_300, "old treasury keeps what accrued");
+        assertEq(royalties.balanceOf(platform2), 3_000);
+        vm.prank(platform);
+        assertEq(royalties.withdraw(), 3_300);
+        vm.prank(platform2);
+        assertEq(royalties.withdraw(), 3_000);
+        assertEq(royalties.balanceOf(platform2), 0);
+        _pay(100);
+        assertEq(royalties.balanceOf(platform2), 30, "accrues again after a withdrawal");
+        uint256 owed = royalties.balanceOf(platform2) + royalties.balanceOf(publisher1) + royalties.balanceOf(publisher2);
+        assertEq(owed, 30 + (4_900 + 490 + 4_900 + 49) + (2_100 + 210 + 2_100 + 21));
+        assertEq(credit.balanceOf(address(royalties)), 21_100 - 6_300, "paid in - withdrawn");
+        assertEq(credit.balanceOf(address(royalties)), owed, "held = owed");
+    }
+
+    // ------------------------------------------------------------------ deposits
+
+    event Deposited(address indexed account, uint256 amount, uint256 balance);
+    event DepositWithdrawn(address indexed account, uint256 amount, uint256 balance);
+
+    function test_deposit_andWithdrawDeposit() public {
+        vm.expectEmit(true, true, true, true, address(royalties));
+        emit Deposited(library1, 1_000, 1_000);
+        _deposit(library1, 1_000);
+        _deposit(library1, 500);
+        assertEq(royalties.depositOf(library1), 1_500);
+        assertEq(credit.balanceOf(library1), START_CREDIT - 1_500);
+        assertEq(credit.balanceOf(address(royalties)), 1_500);
+        vm.expectEmit(true, true, true, true, address(royalties));
+        emit DepositWithdrawn(library1, 400, 1_100);
+        vm.prank(library1);
+        assertEq(royalties.withdrawDeposit(400), 1_100);
+        assertEq(credit.balanceOf(library1), START_CREDIT - 1_100);
+        vm.prank(library1);
+        vm.expectRevert(abi.encodeWithSelector(Royalties.DepositTooLow.selector, library1, 1_100, 1_101));
+        royalties.withdrawDeposit(1_101);
+        assertEq(royalties.depositOf(library1), 1_100, "nothing taken");
+    }
+
+    function test_deposit_reverts() public {
+        vm.prank(publisher1);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumGuarded.Unauthorized.selector, publisher1, Roles.LIBRARY));
+        royalties.deposit(1);
+        vm.prank(library1);
+        vm.expectRevert(Royalties.RoyaltiesZeroAmount.selector);
+        royalties.deposit(0);
+        vm.prank(library1);
+        vm.expectRevert(Royalties.RoyaltiesZeroAmount.selector);
+        royalties.withdrawDeposit(0);
+        vm.prank(library1);
+        vm.expectRevert(); // ERC20InsufficientBalance from Credit
+        royalties.deposit(START_CREDIT + 1);
+        vm.prank(governor);
+        royalties.pause();
+        vm.prank(library1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        royalties.deposit(1);
+    }
+
+    function test_payFromDeposit_debitsDepositNotCredit() public {
+        _deposit(library1, 1_000);
+        vm.prank(hook);
+        uint256 fee = royalties.payFromDeposit(library1, workId, 7, 3_000, IRoyalties.PaymentRef.DigitalLoan, 3, 1_000);
+        assertEq(fee, 300);
+        assertEq(royalties.depositOf(library1), 0);
+        assertEq(credit.balanceOf(library1), START_CREDIT - 1_000, "credit moved once, at deposit");
+        assertEq(royalties.balanceOf(publisher1), 490);
+        assertEq(royalties.balanceOf(publisher2), 210);
+        assertEq(royalties.balanceOf(platform), 300);
+        vm.prank(hook);
+        vm.expectRevert(abi.encodeWithSelector(Royalties.DepositTooLow.selector, library1, 0, 1_000));
+        royalties.payFromDeposit(library1, workId, 7, 3_000, IRoyalties.PaymentRef.DigitalLoan, 4, 1_000);
+        vm.prank(library1);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumGuarded.Unauthorized.selector, library1, Roles.LEDGER));
+        royalties.payFromDeposit(library1, workId, 7, 3_000, IRoyalties.PaymentRef.DigitalLoan, 4, 1);
+    }
+
+    /// Same split and same held-equals-owed, whichever way the gross arrives.
+    function testFuzz_payFromDeposit_sameSplitAsPay(uint256 gross, uint16 feeBps) public {
+        feeBps = uint16(bound(feeBps, 1, 10_000));
+        gross = bound(gross, 10_000, START_CREDIT / 4);
+        _deposit(library2, gross);
+        vm.prank(hook);
+        uint256 feeA = royalties.pay(library1, workId, 7, feeBps, IRoyalties.PaymentRef.Licence, 1, gross);
+        uint256 p1 = royalties.balanceOf(publisher1);
+        uint256 p2 = royalties.balanceOf(publisher2);
+        vm.prank(hook);
+        uint256 feeB = royalties.payFromDeposit(library2, workId, 7, feeBps, IRoyalties.PaymentRef.DigitalLoan, 2, gross);
+        assertEq(feeA, feeB);
+        assertEq(royalties.balanceOf(publisher1), 2 * p1);
+        assertEq(royalties.balanceOf(publisher2), 2 * p2);
+        assertEq(royalties.balanceOf(platform), 2 * feeA);
+        assertEq(credit.balanceOf(address(royalties)), 2 * gross);
+        assertEq(royalties.depositOf(library2), 0);
+    }
+
     // ------------------------------------------------------------------ split
 
     function test_split_pure() public view {

@@ -27,6 +27,8 @@ WRITES = [
     ("POST", "/licences/999999/renew", lambda: None, "library"),
     ("POST", "/loans", lambda: {"licence_id": 999999}, "library"),
     ("POST", "/loans/999999/checkin", lambda: None, "library"),
+    ("POST", "/royalties/deposit", lambda: {"amount": 1}, "library"),
+    ("POST", "/royalties/deposit/withdraw", lambda: {"amount": 1}, "library"),
     ("POST", "/ill/requests", lambda: {"supplier": "CN-330200-NBL", "own_id": "authz-" + content_hash()[2:12], "bibliographic_key": "ISBN 1"}, "library"),
     ("POST", "/ill/requests/1/status", lambda: {"status": "WillSupply"}, "library"),
     ("POST", "/ill/requests/1/actions", lambda: {"action": "Received"}, "library"),

@@ -120,7 +120,7 @@ def test_genuine_stamp_that_disagrees_with_the_chain_is_not_confirmed(chain, act
 
 def test_returned_loan_cannot_be_delivered(chain, actors, rights, files, library_key):
     _, _, loan_id = lend(chain, actors, rights, files["epub"])
-    chain.contract("Lending").transact("checkin", loan_id, sender=actors.library)
+    chain.contract("Licensing").transact("checkin", loan_id, sender=actors.library)
     with pytest.raises(LoanNotDeliverable, match="returned"):
         deliver_loan(chain=chain, loan_id=loan_id, keyring=rights.keyring, platform=rights.platform)
     with pytest.raises(LoanNotDeliverable, match="does not exist"):

@@ -15,7 +15,7 @@ from ledger.mirror.models import RawEvent
 from ledger.payouts import PeriodNotClosed, ReconciliationError, reconcile
 from rights.periods import period_of
 from rights.split import split_payment
-from tests.flows import METERED, acquire, checkout, offer_terms, register_work, travel
+from tests.flows import METERED, acquire, checkout, deposit, offer_terms, register_work, travel
 
 
 @pytest.fixture
@@ -28,10 +28,11 @@ def activity(chain, actors):
     acquire(chain, lib, work_id, terms, copies=2)
     metered = offer_terms(chain, pub0, work_id, kind=METERED, price=333, copies=2, loan_period=3600)
     licence = acquire(chain, actors.libraries[1], work_id, metered)
+    deposit(chain, actors.libraries[1], 3 * 333)  # metered loans are paid from the deposit
     for _ in range(3):
         checkout(chain, actors.libraries[1], licence)
         travel(chain, 3601)
-        chain.contract("Lending").transact("expire", chain.contract("Lending").call("loanCount"), sender=actors.auditor)
+        chain.contract("Licensing").transact("expire", chain.contract("Licensing").call("loanCount"), sender=actors.auditor)
     chain.contract("Royalties").transact("withdraw", sender=pub1)
     ts = int(chain.rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
     period = period_of(ts)

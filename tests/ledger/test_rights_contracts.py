@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from ledger import errors, roles
 from rights.split import InvalidShares, PaymentTooLow, split_payment
-from tests.flows import METERED, PERPETUAL, SUBSCRIPTION, acquire, checkout, credit_balance, event, offer_terms, register_work, royalty_balance, travel
+from tests.flows import (
+    METERED, PERPETUAL, SUBSCRIPTION, acquire, checkout, credit_balance, deposit, event, offer_terms, register_work, royalty_balance, travel,
+)
 
 
 def test_register_duplicate_and_bad_shares(chain, actors):
@@ -53,12 +55,13 @@ def test_metered_lending_copies_expiry_and_withdraw(chain, actors):
     work_id = register_work(chain, pub)
     terms_id = offer_terms(chain, pub, work_id, kind=METERED, price=500, copies=1, loan_period=3600, max_loans=2)
     licence_id = acquire(chain, lib, work_id, terms_id, copies=1)
+    deposit(chain, lib, 1_000)
     before = royalty_balance(chain, pub.address)
     loan1 = checkout(chain, lib, licence_id)
     assert royalty_balance(chain, pub.address) - before == split_payment(500, 3000, [10_000]).nets[0]
     with pytest.raises(errors.LicensingNoFreeCopy):  # one copy, already lent
         checkout(chain, lib, licence_id)
-    lending = chain.contract("Lending")
+    lending = chain.contract("Licensing")
     with pytest.raises(errors.LendingNotDue):
         lending.transact("expire", loan1, sender=actors.auditor)
     travel(chain, 3601)
@@ -78,6 +81,39 @@ def test_metered_lending_copies_expiry_and_withdraw(chain, actors):
     assert royalty_balance(chain, pub.address) == 0
     with pytest.raises(errors.RoyaltiesNothingToWithdraw):
         chain.contract("Royalties").transact("withdraw", sender=pub)
+
+
+def test_metered_checkout_pays_from_the_deposit(chain, actors):
+    """The per-loan price leaves the library's deposit (not its credit balance) through the same
+    split; a short deposit refuses the checkout with DepositTooLow and writes nothing."""
+    pub, lib = actors.publisher, actors.libraries[2]
+    work_id = register_work(chain, pub)
+    terms_id = offer_terms(chain, pub, work_id, kind=METERED, price=700, copies=3, loan_period=3600)
+    licence_id = acquire(chain, lib, work_id, terms_id, copies=1)
+    royalties = chain.contract("Royalties")
+    start = royalties.call("depositOf", lib.address)
+    if start:  # the chain is shared: begin from an empty deposit
+        royalties.transact("withdrawDeposit", start, sender=lib)
+    held_before = credit_balance(chain, royalties.address)
+    assert deposit(chain, lib, 1_000) == 1_000
+    credit_before = credit_balance(chain, lib.address)
+    before = royalty_balance(chain, pub.address)
+    checkout(chain, lib, licence_id)
+    expected = split_payment(700, 3000, [10_000])
+    assert royalty_balance(chain, pub.address) - before == expected.nets[0]
+    assert royalties.call("depositOf", lib.address) == 300
+    assert credit_balance(chain, lib.address) == credit_before, "the loan moved no credit"
+    assert credit_balance(chain, royalties.address) == held_before + 1_000, "royalties holds what was deposited"
+    loans = chain.contract("Licensing").call("loanCount")
+    with pytest.raises(errors.DepositTooLow) as exc:
+        checkout(chain, lib, licence_id)
+    assert exc.value.args_by_name == {"account": lib.address, "available": 300, "needed": 700}
+    assert chain.contract("Licensing").call("loanCount") == loans, "nothing written"
+    assert chain.contract("Licensing").call("licence", licence_id)["activeLoans"] == 1
+    out = royalties.transact("withdrawDeposit", 300, sender=lib)
+    assert royalties.call("depositOf", lib.address) == 0
+    assert credit_balance(chain, lib.address) == credit_before + 300
+    assert [ev for ev, _ in royalties.events(out.receipt)] == ["DepositWithdrawn"]
 
 
 def test_subscription_renews(chain, actors):

@@ -16,7 +16,7 @@ from ledger.mirror.models import (
     WorkOffer, WorkPayee,
 )
 from tests.flows import (
-    COPY, ITEM_WORK, METERED, SUBSCRIPTION, Action, Status, acquire, checkout, event, ill_act, ill_request, ill_status,
+    COPY, ITEM_WORK, METERED, SUBSCRIPTION, Action, Status, acquire, checkout, deposit, event, ill_act, ill_request, ill_status,
     ill_view, now, offer_terms, register_work, travel,
 )
 from tests.mirror.conftest import index_once, mirror_state
@@ -46,7 +46,7 @@ def rights_flows(chain, actors):
     rights transfer, withdrawals, a subsidy pool and an attestation. Returns what was made."""
     pub, pub2 = actors.publishers
     lib, lib2, _ = actors.libraries
-    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Lending")
+    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Licensing")
     royalties, pools = chain.contract("Royalties"), chain.contract("SubsidyPools")
     w1 = register_work(chain, pub, [pub.address, pub2.address], [6_000, 4_000])
     w2 = register_work(chain, pub)
@@ -60,7 +60,8 @@ def rights_flows(chain, actors):
     loan1 = checkout(chain, lib, l1)
     loan2 = checkout(chain, lib, l1)
     lending.transact("checkin", loan1, sender=lib)
-    loan3 = checkout(chain, lib2, l2)  # metered: pays 300 through the split
+    deposit(chain, lib2, 300)
+    loan3 = checkout(chain, lib2, l2)  # metered: pays 300 through the split, from lib2's deposit
     lic.transact("renew", l3, sender=lib)
     lic.transact("setTermsEnabled", w1, metered, False, sender=pub)
     # subsidy pool: 70% of a perpetual purchase
@@ -99,7 +100,7 @@ def test_rights_projections_equal_the_contracts(chain, actors, settings, deploym
     lib = actors.libraries[0]
     engine = engine_for(mirror_url)
     index_once(settings, deployment, engine)
-    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Lending")
+    works, lic, lending = chain.contract("Works"), chain.contract("Licensing"), chain.contract("Licensing")
     royalties, pools = chain.contract("Royalties"), chain.contract("SubsidyPools")
     work_rows = by(engine, Work, "work_id")
     payee_rows = defaultdict(list)

@@ -19,7 +19,7 @@ from ledger.payouts import payment_records, rollup_sums
 from ledger.payouts_raw import raw_sums
 from rights.payouts import sums_by_key
 from rights.periods import period_of
-from tests.flows import METERED, acquire, checkout, offer_terms, register_work, travel
+from tests.flows import METERED, acquire, checkout, deposit, offer_terms, register_work, travel
 from tests.mirror.conftest import index_once, mirror_state
 from tests.mirror.test_projections import rights_flows
 
@@ -53,6 +53,7 @@ def more_payments(chain, actors, rounds: int) -> None:
     lib = actors.libraries[2]
     work = register_work(chain, pub, [pub.address, actors.publishers[0].address], [5_000, 5_000])
     licence = acquire(chain, lib, work, offer_terms(chain, pub, work, kind=METERED, price=777, copies=3, loan_period=3_600))
+    deposit(chain, lib, rounds * 777)  # metered loans are paid from the deposit
     for _ in range(rounds):
         checkout(chain, lib, licence)
         travel(chain, 20 * DAY)

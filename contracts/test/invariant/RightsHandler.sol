@@ -7,7 +7,6 @@ import {Works} from "../../src/Works.sol";
 import {Royalties} from "../../src/Royalties.sol";
 import {SubsidyPools} from "../../src/SubsidyPools.sol";
 import {Licensing} from "../../src/Licensing.sol";
-import {Lending} from "../../src/Lending.sol";
 import {IRoyalties} from "../../src/interfaces/IRoyalties.sol";
 
 /// @dev Drives random sequences of rights, licensing, lending, subsidy and dispute actions by
@@ -39,7 +38,7 @@ contract RightsHandler is LedgerCheats {
     Royalties public immutable royalties;
     SubsidyPools public immutable pools;
     Licensing public immutable licensing;
-    Lending public immutable lending;
+    Licensing public immutable lending; // the digital loans of Licensing
     Actors internal a;
 
     /// every account that can ever hold a Royalties balance
@@ -59,6 +58,10 @@ contract RightsHandler is LedgerCheats {
     uint256 public ghostCreditMismatches;
     uint256 public ghostUnauthorizedSuccesses;
     uint256 public ghostPayments;
+    uint256 public ghostDeposited; // fen libraries put into their Royalties deposits
+    uint256 public ghostDepositOut; // fen taken back with withdrawDeposit
+    uint256 public ghostPaidFromDeposit; // gross of metered checkouts (paid from deposits)
+    uint256 public ghostDepositMismatches;
     uint256 internal _seq;
 
     constructor(
@@ -67,7 +70,7 @@ contract RightsHandler is LedgerCheats {
         Royalties royalties_,
         SubsidyPools pools_,
         Licensing licensing_,
-        Lending lending_,
+        Licensing lending_,
         Actors memory actors
     ) {
         credit = credit_;
@@ -186,18 +189,48 @@ contract RightsHandler is LedgerCheats {
         (Licensing.Terms memory t,) = licensing.terms(l.termsId);
         uint256 gross = t.kind == Licensing.TermsKind.PerLoanMetered ? t.price : 0;
         (uint256 before, uint256 fee0) = _snapshot();
+        uint256 depositBefore = royalties.depositOf(l.holder);
         vm.prank(l.holder);
         try lending.checkout(id, keccak256(abi.encode(++_seq))) returns (uint256 loanId) {
             openLoans.push(loanId);
             ++openLoansOf[id];
             _checkPayment(before, fee0, gross, l.termsId);
+            ghostPaidFromDeposit += gross;
+            if (royalties.depositOf(l.holder) != depositBefore - gross) ++ghostDepositMismatches;
+            Licensing.Loan memory loan = lending.loan(loanId);
+            if (loan.licenceId != id || loan.library_ != l.holder || loan.status != Licensing.LoanStatus.Active) {
+                ++ghostDepositMismatches;
+            }
         } catch {}
+    }
+
+    function deposit(uint256 libSeed, uint32 amount) external {
+        address lib = _libraries[libSeed % _libraries.length];
+        uint256 before = royalties.depositOf(lib);
+        vm.prank(lib);
+        try royalties.deposit(amount) returns (uint256 balance) {
+            ghostDeposited += amount;
+            if (balance != before + amount || royalties.depositOf(lib) != balance) ++ghostDepositMismatches;
+        } catch {}
+    }
+
+    function withdrawDeposit(uint256 libSeed, uint32 amount) external {
+        address lib = _libraries[libSeed % _libraries.length];
+        uint256 before = royalties.depositOf(lib);
+        uint256 creditBefore = credit.balanceOf(lib);
+        vm.prank(lib);
+        try royalties.withdrawDeposit(amount) returns (uint256 balance) {
+            ghostDepositOut += amount;
+            if (balance != before - amount || credit.balanceOf(lib) != creditBefore + amount) ++ghostDepositMismatches;
+        } catch {
+            if (amount != 0 && amount <= before) ++ghostDepositMismatches; // only a short deposit refuses
+        }
     }
 
     function checkin(uint256 loanSeed) external {
         if (openLoans.length == 0) return;
         uint256 k = loanSeed % openLoans.length;
-        Lending.Loan memory loan = lending.loan(openLoans[k]);
+        Licensing.Loan memory loan = lending.loan(openLoans[k]);
         vm.prank(loan.library_);
         try lending.checkin(openLoans[k]) {
             _closeLoan(k, loan.licenceId);
@@ -207,7 +240,7 @@ contract RightsHandler is LedgerCheats {
     function expire(uint256 loanSeed) external {
         if (openLoans.length == 0) return;
         uint256 k = loanSeed % openLoans.length;
-        Lending.Loan memory loan = lending.loan(openLoans[k]);
+        Licensing.Loan memory loan = lending.loan(openLoans[k]);
         if (block.timestamp <= loan.dueAt) vm.warp(uint256(loan.dueAt) + 1);
         try lending.expire(openLoans[k]) {
             _closeLoan(k, loan.licenceId);
@@ -285,7 +318,7 @@ contract RightsHandler is LedgerCheats {
     /// Calls a role-guarded function from an account lacking the role; success is a bug.
     function callWithoutRole(uint256 who, uint8 which) external {
         address caller = [a.outsider, a.library1, a.publisher1, a.sponsor][who % 4];
-        uint256 w = which % 8;
+        uint256 w = which % 10;
         address target;
         bytes memory data;
         if (w == 0) {
@@ -316,6 +349,14 @@ contract RightsHandler is LedgerCheats {
         } else if (w == 6) {
             target = address(works);
             data = abi.encodeCall(works.setResponseWindow, (2 hours));
+        } else if (w == 8) {
+            target = address(royalties);
+            data = abi.encodeCall(royalties.payFromDeposit, (a.library1, 1, 1, 3_000, IRoyalties.PaymentRef.DigitalLoan, 1, 300));
+        } else if (w == 9) {
+            // only libraries deposit
+            if (caller == a.library1) return;
+            target = address(royalties);
+            data = abi.encodeCall(royalties.deposit, (1));
         } else {
             if (caller == a.sponsor) return;
             target = address(pools);
@@ -348,6 +389,12 @@ contract RightsHandler is LedgerCheats {
 
     function sumBalances() external view returns (uint256) {
         return _sumBalances();
+    }
+
+    function sumDeposits() public view returns (uint256 s) {
+        for (uint256 i = 0; i < _libraries.length; ++i) {
+            s += royalties.depositOf(_libraries[i]);
+        }
     }
 
     function sumEscrow() public view returns (uint256 s) {

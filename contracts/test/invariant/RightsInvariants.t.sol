@@ -31,7 +31,7 @@ contract RightsInvariantsTest is LedgerFixture {
             })
         );
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = RightsHandler.registerWork.selector;
         selectors[1] = RightsHandler.offerTerms.selector;
         selectors[2] = RightsHandler.acquire.selector;
@@ -49,6 +49,8 @@ contract RightsInvariantsTest is LedgerFixture {
         selectors[14] = RightsHandler.reclaim.selector;
         selectors[15] = RightsHandler.warp.selector;
         selectors[16] = RightsHandler.callWithoutRole.selector;
+        selectors[17] = RightsHandler.deposit.selector;
+        selectors[18] = RightsHandler.withdrawDeposit.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -59,7 +61,18 @@ contract RightsInvariantsTest is LedgerFixture {
     function invariant_moneyIsConservedAndFeesFloor() public view {
         uint256 balances = handler.sumBalances();
         uint256 escrow = handler.sumEscrow();
-        assertEq(credit.balanceOf(address(royalties)), balances + escrow, "royalties: credit held = balances + escrow");
+        uint256 deposits = handler.sumDeposits();
+        assertEq(
+            credit.balanceOf(address(royalties)),
+            balances + escrow + deposits,
+            "royalties: credit held = balances + escrow + deposits"
+        );
+        assertEq(
+            deposits + handler.ghostPaidFromDeposit() + handler.ghostDepositOut(),
+            handler.ghostDeposited(),
+            "deposits = deposited - spent on loans - taken back"
+        );
+        assertEq(handler.ghostDepositMismatches(), 0, "deposit moves exactly as asked; loans read back");
         uint256 poolFunds;
         for (uint256 i = 0; i < handler.poolCount(); ++i) {
             poolFunds += pools.pool(handler.poolIds(i)).balance;
@@ -105,6 +118,8 @@ contract RightsHandlerProgressTest is LedgerFixture {
         h.acquire(0, 0, 1);
         h.acquire(1, 1, 1);
         h.acquireWithPool(2, 0, 0);
+        h.deposit(1, 1_000);
+        h.withdrawDeposit(1, 100);
         h.checkout(1);
         h.checkout(1);
         h.checkin(0);
@@ -124,6 +139,8 @@ contract RightsHandlerProgressTest is LedgerFixture {
         assertEq(h.ghostCreditMismatches(), 0);
         assertEq(h.ghostFeeMismatches(), 0);
         assertEq(h.ghostUnauthorizedSuccesses(), 0);
-        assertEq(credit.balanceOf(address(royalties)), h.sumBalances() + h.sumEscrow());
+        assertEq(h.ghostDepositMismatches(), 0);
+        assertEq(h.ghostPaidFromDeposit(), 600, "two metered checkouts paid from the deposit");
+        assertEq(credit.balanceOf(address(royalties)), h.sumBalances() + h.sumEscrow() + h.sumDeposits());
     }
 }

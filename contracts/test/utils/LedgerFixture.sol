@@ -8,11 +8,11 @@ import {Works} from "../../src/Works.sol";
 import {Royalties} from "../../src/Royalties.sol";
 import {SubsidyPools} from "../../src/SubsidyPools.sol";
 import {Licensing} from "../../src/Licensing.sol";
-import {Lending} from "../../src/Lending.sol";
 import {Roles} from "../../src/access/Roles.sol";
 
 /// @dev Deploys libledger as contracts/deploy-plan.json does (Consortium, Credit, Works,
-/// Royalties, SubsidyPools, Licensing, Lending; LEDGER_ROLE to each but Consortium), admits
+/// Royalties, SubsidyPools, Licensing — which also keeps the digital loans; LEDGER_ROLE to each
+/// but Consortium), admits
 /// sample members and mints them credit. Reusable by every suite: call `_deployLedger()` from
 /// `setUp()` (or inherit and keep the default `setUp`).
 abstract contract LedgerFixture is LedgerTest {
@@ -26,7 +26,8 @@ abstract contract LedgerFixture is LedgerTest {
     Royalties internal royalties;
     SubsidyPools internal pools;
     Licensing internal licensing;
-    Lending internal lending;
+    /// Digital loans live in Licensing; `lending` names that role of it in the suites.
+    Licensing internal lending;
 
     address internal governor;
     address internal publisher1;
@@ -64,7 +65,7 @@ abstract contract LedgerFixture is LedgerTest {
         royalties = new Royalties(consortium, credit, works);
         pools = new SubsidyPools(consortium, credit);
         licensing = new Licensing(consortium, works, royalties, pools);
-        lending = new Lending(consortium, licensing, royalties);
+        lending = licensing;
 
         vm.startPrank(governor);
         consortium.grantRole(Roles.LEDGER, address(credit));
@@ -72,7 +73,6 @@ abstract contract LedgerFixture is LedgerTest {
         consortium.grantRole(Roles.LEDGER, address(royalties));
         consortium.grantRole(Roles.LEDGER, address(pools));
         consortium.grantRole(Roles.LEDGER, address(licensing));
-        consortium.grantRole(Roles.LEDGER, address(lending));
         _admit(publisher1, "PUB-ZJ-001", "Zhejiang People's Publishing", Roles.PUBLISHER);
         _admit(publisher2, "PUB-SH-002", "Shanghai Translation Publishing", Roles.PUBLISHER);
         _admit(library1, "CN-330000-ZJL", "Zhejiang Library", Roles.LIBRARY);
@@ -100,6 +100,12 @@ abstract contract LedgerFixture is LedgerTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// @dev `lib` prepays `amount` fen into its Royalties deposit (metered checkouts pay from it).
+    function _deposit(address lib, uint256 amount) internal {
+        vm.prank(lib);
+        royalties.deposit(amount);
+    }
 
     function _one(address a) internal pure returns (address[] memory accounts, uint16[] memory bps) {
         accounts = new address[](1);

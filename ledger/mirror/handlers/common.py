@@ -9,7 +9,7 @@ from . import on
 
 #: Contracts that inherit Pausable (all of libledger's).
 PAUSABLE = (
-    "Consortium", "Credit", "Works", "Royalties", "SubsidyPools", "Licensing", "Lending", "InterlibraryLoan", "Clearing",
+    "Consortium", "Credit", "Works", "Royalties", "SubsidyPools", "Licensing", "InterlibraryLoan", "Clearing",
     "Attestations",
 )
 

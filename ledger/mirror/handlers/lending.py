@@ -1,4 +1,5 @@
-"""Lending: digital loans (checkout, check-in, expiry)."""
+"""Digital loans (checkout, check-in, expiry): kept by Licensing since the loans moved into it
+(one contract fewer per checkout, issue #3); the projection is unchanged."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ..store import Store
 from . import on
 
 
-@on("Lending:LoanCheckedOut")
+@on("Licensing:LoanCheckedOut")
 def loan_checked_out(ev: LogEvent, db: Store) -> None:
     a = ev.args
     db.put(DigitalLoan, {
@@ -18,11 +19,11 @@ def loan_checked_out(ev: LogEvent, db: Store) -> None:
     })
 
 
-@on("Lending:LoanCheckedIn")
+@on("Licensing:LoanCheckedIn")
 def loan_checked_in(ev: LogEvent, db: Store) -> None:
     db.update(DigitalLoan, int(ev.args["loanId"]), status="Returned", closed_by=ev.args["library_"], closed_at=ev.timestamp, block_number=ev.block_number)
 
 
-@on("Lending:LoanExpired")
+@on("Licensing:LoanExpired")
 def loan_expired(ev: LogEvent, db: Store) -> None:
     db.update(DigitalLoan, int(ev.args["loanId"]), status="Expired", closed_by=ev.args["caller"], closed_at=ev.timestamp, block_number=ev.block_number)

@@ -13,9 +13,8 @@ from ..store import Store
 #: contract -> (argument, record kind) pairs; an event names each record it carries.
 RECORD_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
     "Works": (("workId", "work"),),
-    "Licensing": (("workId", "work"), ("termsId", "terms"), ("licenceId", "licence")),
+    "Licensing": (("workId", "work"), ("termsId", "terms"), ("licenceId", "licence"), ("loanId", "loan")),
     "Royalties": (("workId", "work"),),
-    "Lending": (("loanId", "loan"), ("licenceId", "licence")),
     "InterlibraryLoan": (("requestId", "ill-request"),),
     "Clearing": (("requestId", "ill-request"), ("periodId", "period")),
 }
