@@ -5,7 +5,8 @@ cover every payment of the period:
 
 0. projection = raw events: the ``royalty_rollups`` projection the statement totals are read
    from (per account, work and kind: net, gross, number of entries) equals the same sums
-   computed from the raw payment events by independent code (``ledger.payouts_raw``); and the
+   computed from the raw payment events by independent code (``ledger.payouts_raw``, over their
+   typed ``payment_entries``; a tampered entry row is named); and the
    ``royalty_accruals`` rows (the per-payment drill-down) credit each account what the raw
    events do. A tampered rollup or accrual row is named;
 1. the raw events' own identities hold (gross = fee + nets from payments + escrow kept);
@@ -29,11 +30,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rights.payouts import ESCROW, PaymentRecord, PeriodStatements, SumKey, build_statements
+from rights.payouts import ESCROW, PaymentRecord, PeriodStatements, SumKey, build_statements, sums_by_key
 from rights.periods import Period
 
 from .chain import Chain
 from .errors import LedgerError
+from .mirror.entries import entry_rows_differing
 from .mirror.models import Block, RawEvent
 from .payouts_projection import (  # noqa: F401  (public names of the payouts API)
     CREDITING_KINDS, PeriodTotals, accrual_credits, accrual_rows_differing, period_totals, projection_credits,
@@ -219,14 +221,32 @@ def mirror_legs(
     """Every check that needs no node: the raw events' sums and identities (legs 1) and the
     projections against them (leg 0). Returns the statement totals, the fen credited per
     account (both from the raw events) and the problems found. ``records`` loads the payment
-    records, called only to name rows when something differs."""
+    records, called only to name rows when something differs.
+
+    The raw events' sums are read from their typed ``payment_entries``. When anything differs,
+    the entries are first checked against the raw events' own arguments: a differing entry row is
+    named, and the projection is then judged against the sums of the raw events' arguments."""
     progress = progress or _no_progress
     progress("raw_events", 0, 1)
     raw = raw_sums(session, period)
+    progress("projection", 0, 1)
+    totals, credits, problems = _legs_from(session, period, raw, records)
+    if problems:
+        truth = sums_by_key(records())
+        if truth != raw:
+            bad = entry_rows_differing(session.connection(), period.start, period.end)
+            totals, credits, problems = _legs_from(session, period, truth, records)
+            problems.insert(0, "raw events: the payment_entries chain data differs from the raw events' arguments "
+                               f"({'; '.join(bad[:8]) or 'sums differ'})")
+    return totals, credits, problems
+
+
+def _legs_from(
+    session: Session, period: Period, raw: dict[SumKey, list[int]], records: Callable[[], list[PaymentRecord]]
+) -> tuple[PeriodTotals, dict[str, int], list[str]]:
     credits = credits_from_sums(raw)
     totals = totals_from_sums(raw)
     problems = [f"raw events: {p}" for p in totals.check()]
-    progress("projection", 0, 1)
     problems += projection_differences(session, period, raw, credits, records)
     return totals, credits, problems
 
