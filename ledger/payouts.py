@@ -216,22 +216,25 @@ def _no_progress(step: str, done: int, total: int) -> None:
 
 
 def mirror_legs(
-    session: Session, period: Period, records: Callable[[], list[PaymentRecord]], progress: Progress | None = None
+    session: Session, period: Period, records: Callable[[], list[PaymentRecord]], progress: Progress | None = None,
+    *, check_records: bool = False,
 ) -> tuple[PeriodTotals, dict[str, int], list[str]]:
     """Every check that needs no node: the raw events' sums and identities (legs 1) and the
     projections against them (leg 0). Returns the statement totals, the fen credited per
     account (both from the raw events) and the problems found. ``records`` loads the payment
     records, called only to name rows when something differs.
 
-    The raw events' sums are read from their typed ``payment_entries``. When anything differs,
-    the entries are first checked against the raw events' own arguments: a differing entry row is
-    named, and the projection is then judged against the sums of the raw events' arguments."""
+    The raw events' sums are read from their typed ``payment_entries``. When anything differs (or
+    always with ``check_records``: the records are loaded anyway for the per-payment lines), the
+    entries are checked against the raw events' own arguments: a differing entry row is named,
+    and the projection and the chain are then judged against the sums of the raw events'
+    arguments (the chain leg decides which of the two the node confirms)."""
     progress = progress or _no_progress
     progress("raw_events", 0, 1)
     raw = raw_sums(session, period)
     progress("projection", 0, 1)
     totals, credits, problems = _legs_from(session, period, raw, records)
-    if problems:
+    if problems or check_records:
         truth = sums_by_key(records())
         if truth != raw:
             bad = entry_rows_differing(session.connection(), period.start, period.end)
@@ -274,7 +277,7 @@ def reconcile(
             loaded.append(payment_records(session, period))
         return loaded[0]
 
-    totals, credits, problems = mirror_legs(session, period, records, progress)
+    totals, credits, problems = mirror_legs(session, period, records, progress, check_records=detail)
     statements = build_statements(records(), period) if detail else None
     if statements is not None:
         problems += statements.check()

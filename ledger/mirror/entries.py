@@ -175,9 +175,9 @@ def entry_rows_differing(conn: Connection, start: int, end: int) -> list[str]:
     bad: list[str] = []
     for key in sorted(stored.keys() | expected.keys()):
         have, want = stored.get(key), expected.get(key)
-        name = "payment_entries block {} log {} seq {}".format(*key)
         if have == want:
             continue
+        name = "payment_entries block {} log {} seq {}".format(*key) + _tx(conn, key)
         if want is None:
             bad.append(f"{name}: no such entry in the raw events of the period ({_text(have)})")
             continue
@@ -191,6 +191,11 @@ def entry_rows_differing(conn: Connection, start: int, end: int) -> list[str]:
             cols = [f"{c} {h!r} (raw event: {w!r})" for c, h, w in zip(COLUMNS, have, want) if h != w]
             bad.append(f"{name}: {', '.join(cols)}")
     return bad
+
+
+def _tx(conn: Connection, key: tuple[int, ...]) -> str:
+    tx = conn.execute(text("SELECT tx_hash FROM raw_events WHERE block_number = :b AND log_index = :l"), {"b": key[0], "l": key[1]}).scalar()
+    return f" (tx {tx})" if tx else ""
 
 
 def _typed(row: Any) -> Entry:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from ledger.mirror.db import session_factory
-from ledger.mirror.models import RoyaltyRollup
+from ledger.mirror.models import RawEvent, RoyaltyRollup
 from ledger.payouts import ReconciliationError, accrual_credits, payment_records, period_totals, reconcile
 from rights.payouts import build_statements
 from rights.periods import period_of, utc_month
@@ -94,6 +94,7 @@ def test_tampered_payment_entry_fails_reconciliation_and_is_named(chain, setting
         sound = reconcile(s, chain, period)
         row = s.execute(select(e).where(e.kind == "paid").order_by(e.block_number, e.log_index, e.seq)).scalars().first()
         key, net = (row.block_number, row.log_index, row.seq), row.net
+        tx = s.scalar(select(RawEvent.tx_hash).where(RawEvent.block_number == key[0], RawEvent.log_index == key[1]))
         s.execute(update(e).where(e.block_number == key[0], e.log_index == key[1], e.seq == key[2]).values(net=net + 9))
         s.commit()
         with pytest.raises(ReconciliationError) as exc:
@@ -103,6 +104,7 @@ def test_tampered_payment_entry_fails_reconciliation_and_is_named(chain, setting
     problems = exc.value.problems
     assert problems == totals_only.value.problems and len(problems) == 1, problems
     assert "payment_entries chain data differs from the raw events' arguments" in problems[0]
-    assert f"payment_entries block {key[0]} log {key[1]} seq {key[2]}: net {net + 9!r} (raw event: {net!r})" in problems[0]
+    assert f"payment_entries block {key[0]} log {key[1]} seq {key[2]} (tx {tx})" in problems[0]
+    assert f": net {net + 9!r} (raw event: {net!r})" in problems[0]
     assert "royalty_rollups" not in problems[0] and "royalty_accruals" not in problems[0]
     assert sound.accounts_checked >= 3
