@@ -148,14 +148,45 @@ GROUP BY e.account, (r.args->>'workId')::numeric, e.kind
 """
 
 
-def jsonb_raw_baseline(url: str, period) -> tuple[dict, float]:
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backend ``pid`` (same machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def jsonb_raw_baseline(url: str, period) -> tuple[dict, float, float]:
+    """The old raw leg, serial: its result, wall seconds and the backend's CPU seconds."""
     t0 = time.perf_counter()
     with psycopg.connect(url) as conn:
         conn.execute("SET work_mem = '256MB'")
         conn.execute("SET jit = off")
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        pid = conn.info.backend_pid
+        c0 = backend_cpu(pid)
         rows = conn.execute(JSONB_RAW_SUMS, {"start": period.start, "end": period.end}).fetchall()
+        cpu = backend_cpu(pid) - c0
     out = {(a, int(w), k): [int(n), int(g), int(c)] for a, w, k, n, g, c in rows}
-    return out, time.perf_counter() - t0
+    return out, time.perf_counter() - t0, cpu
+
+
+def serial_cpu(engine, period) -> dict:
+    """Wall and CPU seconds (PostgreSQL backend + this process) of the raw leg and of the whole
+    ``mirror_legs`` with parallel workers off: figures that depend less on the machine's load."""
+    out = {}
+    for name_, fn in (("raw_sums", raw_sums), ("mirror_legs", None)):
+        with session_factory(engine)() as s:
+            conn = s.connection()
+            conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
+            pid = conn.connection.driver_connection.info.backend_pid
+            c0, p0, t0 = backend_cpu(pid), time.process_time(), time.perf_counter()
+            if fn is not None:
+                fn(s, period)
+            else:
+                mirror_legs(s, period, lambda: payment_records(s, period))
+            out[name_] = {"wall": round(time.perf_counter() - t0, 2), "cpu_postgres": round(backend_cpu(pid) - c0, 2),
+                          "cpu_python": round(time.process_time() - p0, 2)}
+            conn.exec_driver_sql("RESET max_parallel_workers_per_gather")
+    return out
 
 
 def python_baseline(url: str, period) -> tuple[dict, dict, int, int, float]:
@@ -253,10 +284,12 @@ def main() -> None:
             rolled = period_totals(s, period)
             statements_s = time.perf_counter() - t
         assert (rolled.by_payee_work, rolled.credits, rolled.gross) == (totals.by_payee_work, totals.credits, totals.gross)
-        jsonb_s = None
+        serial = serial_cpu(engine, period)
+        jsonb_s = jsonb_cpu = None
         if not args.no_jsonb_baseline:
-            old_raw, jsonb_s = jsonb_raw_baseline(url, period)
+            old_raw, jsonb_s, jsonb_cpu = jsonb_raw_baseline(url, period)
             assert old_raw == typed
+            serial["raw_sums_jsonb_baseline"] = {"wall": round(jsonb_s, 2), "cpu_postgres": round(jsonb_cpu, 2)}
 
         by_pw, py_credits, fee_total, gross_total, py_s = python_baseline(url, period)
         assert by_pw == totals.by_payee_work and dict(py_credits) == totals.credits == credits
@@ -271,6 +304,8 @@ def main() -> None:
             raw_leg_name="raw-events leg: one GROUP BY over the month's typed payment_entries (raw_sums)",
             raw_leg_jsonb_baseline=None if jsonb_s is None else round(jsonb_s, 2),
             raw_leg_jsonb_baseline_name="the raw leg before payment_entries: one aggregate over the payment events' JSONB args, same run",
+            serial_cpu_seconds=serial,
+            serial_cpu_name="parallel workers off: wall, CPU of the PostgreSQL backend, CPU of this process",
             statements=round(statements_s, 2),
             statements_name="statement totals from the rollup (period_totals)",
             baseline=round(py_s, 2),

@@ -5,7 +5,8 @@ it by ``mirror check``) summed per (account, work, kind) — the same keys and f
 ``royalty_rollups`` projection, computed without the projection code (no handler, no rollup, no
 accrual row is read). The period is cut at the entries' block timestamps.
 
-PostgreSQL: one GROUP BY over the typed columns (exact NUMERIC sums). SQLite (small, embedded
+PostgreSQL: one GROUP BY over the typed columns (exact NUMERIC sums; parallel workers allowed).
+SQLite (small, embedded
 mirrors, whose SUM is 64-bit only): the same sums in Python over the entry rows.
 """
 
@@ -49,5 +50,12 @@ def raw_sums(session: Session, period: Period) -> dict[SumKey, list[int]]:
 
     conn = session.connection()
     _tune_pg(conn)
+    # a month is millions of entries hashed into a few hundred thousand keys: let the planner
+    # split the scan and the partial aggregates over parallel workers (it rarely does by itself
+    # for so many groups), for this statement only
+    conn.exec_driver_sql("SET LOCAL parallel_setup_cost = 0")
+    conn.exec_driver_sql("SET LOCAL parallel_tuple_cost = 0")
     rows = _fetch(conn, PG_SUMS, {"start": period.start, "end": period.end})
+    conn.exec_driver_sql("SET LOCAL parallel_setup_cost TO DEFAULT")
+    conn.exec_driver_sql("SET LOCAL parallel_tuple_cost TO DEFAULT")
     return {(account, int(work), kind): [int(net), int(gross), int(n)] for account, work, kind, net, gross, n in rows}
