@@ -170,22 +170,21 @@ def jsonb_raw_baseline(url: str, period) -> tuple[dict, float, float]:
 
 
 def serial_cpu(engine, period) -> dict:
-    """Wall and CPU seconds (PostgreSQL backend + this process) of the raw leg and of the whole
-    ``mirror_legs`` with parallel workers off: figures that depend less on the machine's load."""
+    """Wall and CPU seconds (PostgreSQL backend + this process) of each query leg run one after
+    the other on one connection with parallel workers off: figures that depend less on the
+    machine's load than the wall-clock figure (which runs the raw leg concurrently)."""
     out = {}
-    for name_, fn in (("raw_sums", raw_sums), ("mirror_legs", None)):
-        with session_factory(engine)() as s:
-            conn = s.connection()
-            conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
-            pid = conn.connection.driver_connection.info.backend_pid
+    with session_factory(engine)() as s:
+        conn = s.connection()
+        conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
+        pid = conn.connection.driver_connection.info.backend_pid
+        for name_, fn in (("raw_sums", raw_sums), ("rollup_sums", rollup_sums), ("accrual_credits", accrual_credits)):
             c0, p0, t0 = backend_cpu(pid), time.process_time(), time.perf_counter()
-            if fn is not None:
-                fn(s, period)
-            else:
-                mirror_legs(s, period, lambda: payment_records(s, period))
+            fn(s, period)
             out[name_] = {"wall": round(time.perf_counter() - t0, 2), "cpu_postgres": round(backend_cpu(pid) - c0, 2),
                           "cpu_python": round(time.process_time() - p0, 2)}
-            conn.exec_driver_sql("RESET max_parallel_workers_per_gather")
+        conn.exec_driver_sql("RESET max_parallel_workers_per_gather")
+    out["legs_total"] = {k: round(sum(v[k] for v in out.values()), 2) for k in ("wall", "cpu_postgres", "cpu_python")}
     return out
 
 
@@ -305,7 +304,7 @@ def main() -> None:
             raw_leg_jsonb_baseline=None if jsonb_s is None else round(jsonb_s, 2),
             raw_leg_jsonb_baseline_name="the raw leg before payment_entries: one aggregate over the payment events' JSONB args, same run",
             serial_cpu_seconds=serial,
-            serial_cpu_name="parallel workers off: wall, CPU of the PostgreSQL backend, CPU of this process",
+            serial_cpu_name="each leg in turn on one connection, parallel workers off: wall, CPU of the PostgreSQL backend, CPU of this process",
             statements=round(statements_s, 2),
             statements_name="statement totals from the rollup (period_totals)",
             baseline=round(py_s, 2),

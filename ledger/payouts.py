@@ -41,7 +41,7 @@ from .payouts_projection import (  # noqa: F401  (public names of the payouts AP
     CREDITING_KINDS, PeriodTotals, accrual_credits, accrual_rows_differing, period_totals, projection_credits,
     rollup_rows_differing, rollup_sums, totals_from_sums,
 )
-from .payouts_raw import raw_sums
+from .payouts_raw import raw_sums, raw_sums_started  # noqa: F401  (raw_sums: public name)
 
 REF_KINDS = {0: "none", 1: "licence", 2: "digital_loan", 3: "ill_request"}
 PAYMENT_EVENTS = ("RoyaltyPaid", "RoyaltyEscrowed", "EscrowReleased")
@@ -156,12 +156,14 @@ def _key_text(key: SumKey) -> str:
 
 
 def projection_differences(
-    session: Session, period: Period, raw: dict[SumKey, list[int]], credits: dict[str, int], records: Callable[[], list[PaymentRecord]]
+    session: Session, period: Period, raw: dict[SumKey, list[int]], credits: dict[str, int], records: Callable[[], list[PaymentRecord]],
+    *, rolled: dict[SumKey, list[int]] | None = None, accrued: dict[str, int] | None = None,
 ) -> list[str]:
     """Leg 0: the rollup against the raw events per (account, work, kind), and the accrual rows
-    against them per account; every difference names the projection rows involved."""
+    against them per account; every difference names the projection rows involved. ``rolled``
+    and ``accrued``: ``rollup_sums`` and ``accrual_credits`` of the period when already read."""
     problems: list[str] = []
-    rolled = rollup_sums(session, period)
+    rolled = rollup_sums(session, period) if rolled is None else rolled
     differing = sorted(k for k in rolled.keys() | raw.keys() if rolled.get(k, [0, 0, 0]) != raw.get(k, [0, 0, 0]))
     by_account: dict[str, list[SumKey]] = defaultdict(list)
     for key in differing:
@@ -173,7 +175,7 @@ def projection_differences(
             f"{'/'.join(map(str, raw.get(k, [0, 0, 0])))} in the raw events" for k in keys[:4]
         )
         problems.append(f"{account or '(escrow)'}: the royalty_rollups projection differs from the raw events ({figures}; rows: {'; '.join(rows[:8]) or 'none differs from the accruals'})")
-    accrued = accrual_credits(session, period)
+    accrued = accrual_credits(session, period) if accrued is None else accrued
     for account in sorted(set(credits) | set(accrued)):
         if accrued.get(account, 0) != credits.get(account, 0):
             rows = accrual_rows_differing(session, period, account, records())
@@ -231,26 +233,30 @@ def mirror_legs(
     arguments (the chain leg decides which of the two the node confirms)."""
     progress = progress or _no_progress
     progress("raw_events", 0, 1)
-    raw = raw_sums(session, period)
+    raw_result = raw_sums_started(session, period)  # PostgreSQL: on its own connection, meanwhile:
     progress("projection", 0, 1)
-    totals, credits, problems = _legs_from(session, period, raw, records)
+    rolled = rollup_sums(session, period)
+    accrued = accrual_credits(session, period)
+    raw = raw_result()
+    totals, credits, problems = _legs_from(session, period, raw, records, rolled, accrued)
     if problems or check_records:
         truth = sums_by_key(records())
         if truth != raw:
             bad = entry_rows_differing(session.connection(), period.start, period.end)
-            totals, credits, problems = _legs_from(session, period, truth, records)
+            totals, credits, problems = _legs_from(session, period, truth, records, rolled, accrued)
             problems.insert(0, "raw events: the payment_entries chain data differs from the raw events' arguments "
                                f"({'; '.join(bad[:8]) or 'sums differ'})")
     return totals, credits, problems
 
 
 def _legs_from(
-    session: Session, period: Period, raw: dict[SumKey, list[int]], records: Callable[[], list[PaymentRecord]]
+    session: Session, period: Period, raw: dict[SumKey, list[int]], records: Callable[[], list[PaymentRecord]],
+    rolled: dict[SumKey, list[int]], accrued: dict[str, int],
 ) -> tuple[PeriodTotals, dict[str, int], list[str]]:
     credits = credits_from_sums(raw)
     totals = totals_from_sums(raw)
     problems = [f"raw events: {p}" for p in totals.check()]
-    problems += projection_differences(session, period, raw, credits, records)
+    problems += projection_differences(session, period, raw, credits, records, rolled=rolled, accrued=accrued)
     return totals, credits, problems
 
 

@@ -12,7 +12,10 @@ mirrors, whose SUM is 64-bit only): the same sums in Python over the entry rows.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from rights.payouts import SumKey
@@ -46,9 +49,12 @@ def raw_sums(session: Session, period: Period) -> dict[SumKey, list[int]]:
                 s[1] += gross
                 s[2] += 1
         return out
+    return _pg_sums(session.connection(), period)
+
+
+def _pg_sums(conn: Connection, period: Period) -> dict[SumKey, list[int]]:
     from .payouts_projection import _fetch, _tune_pg
 
-    conn = session.connection()
     _tune_pg(conn)
     # a month is millions of entries hashed into a few hundred thousand keys: let the planner
     # split the scan and the partial aggregates over parallel workers (it rarely does by itself
@@ -59,3 +65,28 @@ def raw_sums(session: Session, period: Period) -> dict[SumKey, list[int]]:
     conn.exec_driver_sql("SET LOCAL parallel_setup_cost TO DEFAULT")
     conn.exec_driver_sql("SET LOCAL parallel_tuple_cost TO DEFAULT")
     return {(account, int(work), kind): [int(net), int(gross), int(n)] for account, work, kind, net, gross, n in rows}
+
+
+def raw_sums_started(session: Session, period: Period) -> Callable[[], dict[SumKey, list[int]]]:
+    """Start ``raw_sums`` and return a function that waits for its result.
+
+    PostgreSQL: computed in a thread on a connection of its own that reads the snapshot of the
+    session's transaction (``pg_export_snapshot``, REPEATABLE READ), so the caller can run the
+    projection leg meanwhile and both legs see the same data. SQLite: computed at once.
+    """
+    if is_sqlite(session.get_bind()):
+        done = raw_sums(session, period)
+        return lambda: done
+    conn = session.connection()
+    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    engine = conn.engine
+
+    def work() -> dict[SumKey, list[int]]:
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as c, c.begin():
+            c.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return _pg_sums(c, period)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payouts-raw-leg")
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    return future.result
