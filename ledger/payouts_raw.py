@@ -5,9 +5,10 @@ it by ``mirror check``) summed per (account, work, kind) — the same keys and f
 ``royalty_rollups`` projection, computed without the projection code (no handler, no rollup, no
 accrual row is read). The period is cut at the entries' block timestamps.
 
-PostgreSQL: one GROUP BY over the typed columns (exact NUMERIC sums; parallel workers allowed).
-SQLite (small, embedded
-mirrors, whose SUM is 64-bit only): the same sums in Python over the entry rows.
+PostgreSQL: one GROUP BY over the typed columns (exact NUMERIC sums; parallel workers allowed),
+which ``mirror_legs`` runs on a connection of its own while it reads the projections
+(``raw_sums_started``). SQLite (small, embedded mirrors, whose SUM is 64-bit only): the same
+sums in Python over the entry rows.
 """
 
 from __future__ import annotations
