@@ -3,8 +3,8 @@
 On a final chain (QBFT) a block whose parent is not the block the mirror holds is a hard
 error: the node or the mirror is not what we think. On a dev chain (anvil restarted from an
 older state, ``evm_revert``) the mirror rewinds: blocks, raw events and their payment entries
-after the fork point are deleted and the projections are rebuilt from the raw events that remain (``rebuild``), all in
-one transaction. Rebuilding costs one replay of the raw events (no RPC), which a dev mirror
+after the fork point are deleted and the projections are rebuilt from the raw events that
+remain (``rebuild``), all in one transaction. Rebuilding costs one replay of the raw events (no RPC), which a dev mirror
 affords; it keeps no per-row undo log and cannot get out of step with the handlers.
 """
 
