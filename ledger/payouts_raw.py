@@ -73,18 +73,25 @@ def raw_sums_started(session: Session, period: Period) -> Callable[[], dict[SumK
 
     PostgreSQL: computed in a thread on a connection of its own that reads the snapshot of the
     session's transaction (``pg_export_snapshot``, REPEATABLE READ), so the caller can run the
-    projection leg meanwhile and both legs see the same data. SQLite: computed at once.
+    projection leg meanwhile and both legs see the same data (a session in autocommit has no
+    snapshot to share: the raw leg then reads the latest commit, as the session's statements do).
+    SQLite: computed at once.
     """
     if is_sqlite(session.get_bind()):
         done = raw_sums(session, period)
         return lambda: done
     conn = session.connection()
-    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    # a reader in autocommit (the API's) holds no snapshot to share: each of its statements sees
+    # the latest commit, and so does the raw leg's own transaction
+    autocommit = conn.connection.driver_connection.autocommit
+    snapshot = None if autocommit else conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
     engine = conn.engine
 
     def work() -> dict[SumKey, list[int]]:
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as c, c.begin():
-            c.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        opts = {"isolation_level": "REPEATABLE READ"} if snapshot else {"isolation_level": "READ COMMITTED"}
+        with engine.connect().execution_options(**opts) as c, c.begin():
+            if snapshot:
+                c.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             return _pg_sums(c, period)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payouts-raw-leg")
