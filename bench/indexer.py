@@ -13,6 +13,11 @@
    block is mined) to the block being queryable in the mirror (the checkpoint commits with the
    events), p50/p99.
 
+With ``--royalty-payments N`` (a separate, short run): N metered checkouts on a fresh anvil,
+each paying its price through the Royalties split (``RoyaltyPaid``, whose payment entries the
+indexer writes with the raw events), backfilled into SQLite and PostgreSQL; baseline in the same
+run: the same backfill with the payment entries not written.
+
 Prints one JSON line per figure (``bench/_stack.emit``).
 """
 
@@ -38,9 +43,15 @@ from ledger import manifest as manifests  # noqa: E402
 PER_TX = 100
 
 
-def child_backfill(url: str) -> None:
-    """In a child process: one backfill to the head; prints events, seconds, peak RSS."""
+def child_backfill(url: str, *, no_entries: bool = False) -> None:
+    """In a child process: one backfill to the head; prints events, seconds, peak RSS.
+    ``no_entries``: the same-run baseline without the payment entries (bench only)."""
     import logging
+
+    if no_entries:
+        import ledger.mirror.indexer as indexer_module
+
+        indexer_module.write_entries = lambda conn, events: None
 
     from ledger.config import load_settings
     from ledger.mirror.db import make_engine
@@ -92,8 +103,65 @@ def baseline_web3(st, first: int, last: int) -> tuple[int, float]:
     return n, time.perf_counter() - t0
 
 
-def backfill(st, url: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child-backfill", url], env=_env(st), capture_output=True, text=True, timeout=3600)
+def generate_payments(st, n_payments: int, batch: int = 25) -> int:
+    """``n_payments`` metered checkouts (each pays 250 fen through a 70/30 split: one
+    ``RoyaltyPaid`` with a fee and two payees), in Multicall batches; returns how many."""
+    import hashlib
+
+    from ledger.pipeline import Call
+
+    c = st.chain.contract
+    pub0, pub1 = st.publishers
+    lib = st.libraries[0]
+    out = c("Works").transact("registerWork", hashlib.sha256(b"bench-indexer").digest(), os.urandom(10), "ipfs://bench",
+                              [pub0.address, pub1.address], [7000, 3000], sender=pub0)
+    work_id = c("Works").events(out.receipt)[0][1]["workId"]
+    t = {"kind": 1, "price": 250, "copies": n_payments + 10, "loanPeriod": 86400, "maxLoansPerCopy": 0, "duration": 0,
+         "territory": b"CN", "illAllowed": False, "legalTextHash": os.urandom(32), "legalTextURI": "ipfs://legal"}
+    terms_id = c("Licensing").call("publishTerms", t, sender=pub0.address)
+    c("Licensing").transact("publishTerms", t, sender=pub0)
+    c("Licensing").transact("attachTerms", work_id, terms_id, sender=pub0)
+    out = c("Licensing").transact("acquire", work_id, terms_id, 1, sender=lib)
+    licence = next(a["licenceId"] for n, a in c("Licensing").events(out.receipt) if n == "LicenceAcquired")
+    lending = c("Lending")
+    calls = []
+    for i in range(0, n_payments, batch):
+        k = min(batch, n_payments - i)
+        data = [lending.encode("checkout", licence, os.urandom(32)) for _ in range(k)]
+        calls.append(Call(sender=lib, to=lending.address, data=lending.encode("multicall", data), gas=220_000 * k + 100_000))
+    for start in range(0, len(calls), 200):
+        for o in st.chain.pipeline.submit(calls[start : start + 200]):
+            o.unwrap()
+    return n_payments
+
+
+def royalty_backfills(a) -> None:
+    """Backfill speed of a RoyaltyPaid-heavy chain, with and without the payment entries."""
+    with stack() as st:
+        manifests.save(st.chain.manifest, st.settings.manifest_path)
+        t0 = time.perf_counter()
+        n = generate_payments(st, a.royalty_payments)
+        emit("indexer.generate_payments", value=rate(n, time.perf_counter() - t0), unit="payments/s", payments=n, note="not a measured target")
+        tmp = Path(tempfile.mkdtemp(prefix="libledger-bench-mirror-"))
+        for name in ("sqlite", "postgresql"):
+            runs = {}
+            for mode in ("baseline", "entries", "baseline", "entries"):  # alternate: load drifts
+                if name == "sqlite":
+                    url, drop = f"sqlite:///{tmp / (mode + secrets.token_hex(3) + '.sqlite')}", (lambda: None)
+                else:
+                    url, drop = pg_database(a.pg)
+                try:
+                    r = backfill(st, url, *(["--no-entries"] if mode == "baseline" else []))
+                finally:
+                    drop()
+                runs.setdefault(mode, []).append(rate(r["events"], r["seconds"]))
+            emit(f"indexer.backfill_royalties_{name}", value=max(runs["entries"]), unit="events/s (best of 2)", target=20_000,
+                 baseline=max(runs["baseline"]), baseline_name="same backfill without writing payment_entries, same run",
+                 runs=runs, events=r["events"], payments=n, load_average=os.getloadavg())
+
+
+def backfill(st, url: str, *extra: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child-backfill", url, *extra], env=_env(st), capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -192,10 +260,14 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("LIBLEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--lag-seconds", type=float, default=20.0)
     ap.add_argument("--lag-tx-per-s", type=float, default=20.0)
+    ap.add_argument("--royalty-payments", type=int, default=0, help="only the RoyaltyPaid-heavy backfill check, with N payments")
     ap.add_argument("--child-backfill")
+    ap.add_argument("--no-entries", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child_backfill:
-        return child_backfill(a.child_backfill)
+        return child_backfill(a.child_backfill, no_entries=a.no_entries)
+    if a.royalty_payments:
+        return royalty_backfills(a)
 
     with stack() as st:
         manifests.save(st.chain.manifest, st.settings.manifest_path)

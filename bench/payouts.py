@@ -2,15 +2,17 @@
 (default 10,000,000; 3.3M payments) across 100,000 works and 5,000 payees. Measured: what
 ``ledger.payouts.reconcile`` runs before it asks the node (``mirror_legs``): the statement
 totals (net per payee per work, per payee, per account credited, platform fee, gross) from the
-raw payment events in one SQL aggregate, compared key by key with the ``royalty_rollups``
-projection (leg 0), the accrual rows checked per account, and the identities (leg 1).
-Baselines in the same run: the figures in pure Python over the fetched accrual rows, and the
-previous implementation (every figure aggregated in SQL over the month's accruals, no raw-event
-leg).
+raw payment events (one GROUP BY over their typed ``payment_entries``), compared key by key with
+the ``royalty_rollups`` projection (leg 0), the accrual rows checked per account, and the
+identities (leg 1). Baselines in the same run: the raw leg as it was (one aggregate over the
+events' JSONB arguments), the figures in pure Python over the fetched accrual rows, and the
+implementation before the rollup (every figure aggregated in SQL over the month's accruals, no
+raw-event leg).
 
-The accruals, one block and one ``Royalties:RoyaltyPaid`` raw event (JSON args as the decoder
-stores them) per payment are synthetic rows COPY'd into a mirror created by the real migrations
-(not indexed from a chain: 3.3M payments would take hours on anvil); the rollup is then filled
+The accruals, one block, one ``Royalties:RoyaltyPaid`` raw event (JSON args as the decoder
+stores them) and its payment entries per payment are synthetic rows COPY'd into a mirror created
+by the real migrations (not indexed from a chain: 3.3M payments would take hours on anvil; the
+secondary indexes are dropped for the load and rebuilt after it); the rollup is then filled
 set-based (``ledger.mirror.rollups.fill_rollups``, the same sums the indexer's handlers keep row
 by row), outside the measured figure like the load. The chain leg of the reconciliation (two
 ``eth_call`` per account) is not part of this figure. Target: <= 10 s.
@@ -49,9 +51,9 @@ def admin_url() -> str:
 
 
 def generate(cur, n_rows: int, period, works: int, payees: int, raw=None) -> None:
-    """COPY ``n_rows`` accruals; with ``raw`` (cursors for ``blocks`` and ``raw_events`` on two
-    other connections) also one block and one ``Royalties:RoyaltyPaid`` raw event per payment,
-    with the JSON arguments the decoder stores."""
+    """COPY ``n_rows`` accruals; with ``raw`` (cursors for ``blocks``, ``raw_events`` and
+    ``payment_entries`` on three other connections) also one block, one ``Royalties:RoyaltyPaid``
+    raw event per payment with the JSON arguments the decoder stores, and its payment entries."""
     rnd = random.Random(7)
     accounts = ["0x%040x" % (0x1000 + i) for i in range(payees)]
     platform = "0x" + "9" * 40
@@ -66,11 +68,14 @@ def generate(cur, n_rows: int, period, works: int, payees: int, raw=None) -> Non
             "payer, account, gross, fee, net, kind) FROM STDIN"
         ))
         if raw is not None:
-            blocks_cur, events_cur = raw
+            blocks_cur, events_cur, entries_cur = raw
             blocks = stack.enter_context(blocks_cur.copy("COPY blocks (number, hash, parent_hash, timestamp) FROM STDIN"))
             events = stack.enter_context(events_cur.copy(
                 "COPY raw_events (block_hash, log_index, block_number, tx_hash, tx_index, address, contract, event, args, topics, data) "
                 "FROM STDIN"
+            ))
+            entries = stack.enter_context(entries_cur.copy(
+                "COPY payment_entries (block_number, log_index, seq, block_timestamp, account, work_id, kind, net, gross) FROM STDIN"
             ))
         while rows < n_rows:
             work = rnd.randrange(works)
@@ -94,8 +99,93 @@ def generate(cur, n_rows: int, period, works: int, payees: int, raw=None) -> Non
                     "feeRecipient": platform, "payees": pays, "nets": nets,
                 })
                 events.write_row((bh, 0, block, tx, 0, "0x" + "5" * 40, "Royalties", "RoyaltyPaid", args, "", "0x"))
+                entries.write_row((block, 0, 0, ts, platform, work + 1, "fee", fee, gross))
+                for i, (p, net) in enumerate(zip(pays, nets), 1):
+                    entries.write_row((block, 0, i, ts, p, work + 1, "paid", net, gross))
             rows += 1 + len(pays)
             block += 1
+
+
+LOADED = ("royalty_accruals", "blocks", "raw_events", "payment_entries")
+
+
+def drop_secondary_indexes(conn) -> list[str]:
+    """Drop the non-key indexes of the loaded tables (one build after the load is much cheaper
+    than an index insert per COPY'd row); returns their definitions for ``create``."""
+    rows = conn.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' AND i.tablename = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", (list(LOADED),)
+    ).fetchall()
+    for name_, _ in rows:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name_)))
+    return [d for _, d in rows]
+
+
+# The raw leg before issue 8's payment_entries: one aggregate over the payment events' JSONB args.
+JSONB_RAW_SUMS = """
+SELECT e.account, (r.args->>'workId')::numeric::text AS work_id, e.kind,
+       SUM(e.net::numeric)::text AS net, SUM(e.gross::numeric)::text AS gross, COUNT(*) AS entries
+FROM raw_events r
+JOIN blocks b ON b.number = r.block_number
+CROSS JOIN LATERAL (
+    SELECT r.args->>'feeRecipient', 'fee', r.args->>'fee', r.args->>'gross'
+     WHERE r.event <> 'EscrowReleased'
+    UNION ALL
+    SELECT '', 'escrowed', r.args->>'held', r.args->>'gross'
+     WHERE r.event = 'RoyaltyEscrowed'
+    UNION ALL
+    SELECT x.account, 'paid', x.net, r.args->>'gross'
+      FROM ROWS FROM (jsonb_array_elements_text(r.args->'payees'), jsonb_array_elements_text(r.args->'nets')) AS x(account, net)
+     WHERE r.event = 'RoyaltyPaid'
+    UNION ALL
+    SELECT x.account, 'released', x.net, r.args->>'amount'
+      FROM ROWS FROM (jsonb_array_elements_text(r.args->'accounts'), jsonb_array_elements_text(r.args->'amounts')) AS x(account, net)
+     WHERE r.event = 'EscrowReleased'
+) AS e(account, kind, net, gross)
+WHERE r.contract = 'Royalties' AND r.event IN ('RoyaltyPaid', 'RoyaltyEscrowed', 'EscrowReleased')
+  AND b.timestamp >= %(start)s AND b.timestamp < %(end)s
+GROUP BY e.account, (r.args->>'workId')::numeric, e.kind
+"""
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backend ``pid`` (same machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def jsonb_raw_baseline(url: str, period) -> tuple[dict, float, float]:
+    """The old raw leg, serial: its result, wall seconds and the backend's CPU seconds."""
+    t0 = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        conn.execute("SET work_mem = '256MB'")
+        conn.execute("SET jit = off")
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        pid = conn.info.backend_pid
+        c0 = backend_cpu(pid)
+        rows = conn.execute(JSONB_RAW_SUMS, {"start": period.start, "end": period.end}).fetchall()
+        cpu = backend_cpu(pid) - c0
+    out = {(a, int(w), k): [int(n), int(g), int(c)] for a, w, k, n, g, c in rows}
+    return out, time.perf_counter() - t0, cpu
+
+
+def serial_cpu(engine, period) -> dict:
+    """Wall and CPU seconds (PostgreSQL backend + this process) of each query leg run one after
+    the other on one connection with parallel workers off: figures that depend less on the
+    machine's load than the wall-clock figure (which runs the raw leg concurrently)."""
+    out = {}
+    with session_factory(engine)() as s:
+        conn = s.connection()
+        conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
+        pid = conn.connection.driver_connection.info.backend_pid
+        for name_, fn in (("raw_sums", raw_sums), ("rollup_sums", rollup_sums), ("accrual_credits", accrual_credits)):
+            c0, p0, t0 = backend_cpu(pid), time.process_time(), time.perf_counter()
+            fn(s, period)
+            out[name_] = {"wall": round(time.perf_counter() - t0, 2), "cpu_postgres": round(backend_cpu(pid) - c0, 2),
+                          "cpu_python": round(time.process_time() - p0, 2)}
+        conn.exec_driver_sql("RESET max_parallel_workers_per_gather")
+    out["legs_total"] = {k: round(sum(v[k] for v in out.values()), 2) for k in ("wall", "cpu_postgres", "cpu_python")}
+    return out
 
 
 def python_baseline(url: str, period) -> tuple[dict, dict, int, int, float]:
@@ -140,6 +230,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--works", type=int, default=100_000)
     ap.add_argument("--payees", type=int, default=5_000)
+    ap.add_argument("--no-jsonb-baseline", action="store_true", help="skip the old JSONB raw leg (135 s at full size)")
     args = ap.parse_args()
     admin = admin_url()
     name = "libledger_bench_payouts_" + secrets.token_hex(4)
@@ -152,14 +243,19 @@ def main() -> None:
         upgrade(engine)
         period = parse_period("2026-10")
         t0 = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            indexes = drop_secondary_indexes(conn)
         with psycopg.connect(url) as conn, conn.cursor() as cur, psycopg.connect(url) as c2, c2.cursor() as bcur, \
-                psycopg.connect(url) as c3, c3.cursor() as ecur:
-            generate(cur, args.rows, period, args.works, args.payees, raw=(bcur, ecur))
-            conn.commit()
-            c2.commit()
-            c3.commit()
-            for t in ("royalty_accruals", "blocks", "raw_events"):
-                cur.execute(f"ANALYZE {t}")
+                psycopg.connect(url) as c3, c3.cursor() as ecur, psycopg.connect(url) as c4, c4.cursor() as pcur:
+            generate(cur, args.rows, period, args.works, args.payees, raw=(bcur, ecur, pcur))
+            for c in (conn, c2, c3, c4):
+                c.commit()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            for d in indexes:
+                conn.execute(d)
+            for t in LOADED:
+                conn.execute(f"ANALYZE {t}")
         load_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         with engine.begin() as conn:
@@ -179,10 +275,20 @@ def main() -> None:
         with session_factory(engine)() as s:
             for name_, fn in (("raw_sums", raw_sums), ("rollup_sums", rollup_sums), ("accrual_credits", accrual_credits)):
                 t = time.perf_counter()
-                fn(s, period)
+                out = fn(s, period)
                 profile[name_] = round(time.perf_counter() - t, 2)
+                if name_ == "raw_sums":
+                    typed = out
+            t = time.perf_counter()
             rolled = period_totals(s, period)
+            statements_s = time.perf_counter() - t
         assert (rolled.by_payee_work, rolled.credits, rolled.gross) == (totals.by_payee_work, totals.credits, totals.gross)
+        serial = serial_cpu(engine, period)
+        jsonb_s = jsonb_cpu = None
+        if not args.no_jsonb_baseline:
+            old_raw, jsonb_s, jsonb_cpu = jsonb_raw_baseline(url, period)
+            assert old_raw == typed
+            serial["raw_sums_jsonb_baseline"] = {"wall": round(jsonb_s, 2), "cpu_postgres": round(jsonb_cpu, 2)}
 
         by_pw, py_credits, fee_total, gross_total, py_s = python_baseline(url, period)
         assert by_pw == totals.by_payee_work and dict(py_credits) == totals.credits == credits
@@ -193,6 +299,14 @@ def main() -> None:
             "payouts",
             value=round(sql_s, 2),
             unit="s for the monthly statement totals + reconciliation legs 0-1 (raw events = rollup, accrual rows per account)",
+            raw_leg=profile["raw_sums"],
+            raw_leg_name="raw-events leg: one GROUP BY over the month's typed payment_entries (raw_sums)",
+            raw_leg_jsonb_baseline=None if jsonb_s is None else round(jsonb_s, 2),
+            raw_leg_jsonb_baseline_name="the raw leg before payment_entries: one aggregate over the payment events' JSONB args, same run",
+            serial_cpu_seconds=serial,
+            serial_cpu_name="each leg in turn on one connection, parallel workers off: wall, CPU of the PostgreSQL backend, CPU of this process",
+            statements=round(statements_s, 2),
+            statements_name="statement totals from the rollup (period_totals)",
             baseline=round(py_s, 2),
             baseline_name="pure Python over the fetched rows, same database",
             previous_sql=round(old_s, 2),
@@ -207,7 +321,7 @@ def main() -> None:
             rollup_fill_seconds=round(rollup_s, 1),
             load_average=os.getloadavg(),
             target="<=10 s",
-            note="synthetic accruals, blocks and RoyaltyPaid raw events COPY'd in, rollup filled set-based; chain leg (2 eth_call per account) not included",
+            note="synthetic accruals, blocks, RoyaltyPaid raw events and their payment entries COPY'd in, rollup filled set-based; chain leg (2 eth_call per account) not included",
         )
         engine.dispose()
     finally:

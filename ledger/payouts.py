@@ -5,7 +5,8 @@ cover every payment of the period:
 
 0. projection = raw events: the ``royalty_rollups`` projection the statement totals are read
    from (per account, work and kind: net, gross, number of entries) equals the same sums
-   computed from the raw payment events by independent code (``ledger.payouts_raw``); and the
+   computed from the raw payment events by independent code (``ledger.payouts_raw``, over their
+   typed ``payment_entries``; a tampered entry row is named); and the
    ``royalty_accruals`` rows (the per-payment drill-down) credit each account what the raw
    events do. A tampered rollup or accrual row is named;
 1. the raw events' own identities hold (gross = fee + nets from payments + escrow kept);
@@ -29,17 +30,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rights.payouts import ESCROW, PaymentRecord, PeriodStatements, SumKey, build_statements
+from rights.payouts import ESCROW, PaymentRecord, PeriodStatements, SumKey, build_statements, sums_by_key
 from rights.periods import Period
 
 from .chain import Chain
 from .errors import LedgerError
+from .mirror.entries import entry_rows_differing
 from .mirror.models import Block, RawEvent
 from .payouts_projection import (  # noqa: F401  (public names of the payouts API)
     CREDITING_KINDS, PeriodTotals, accrual_credits, accrual_rows_differing, period_totals, projection_credits,
     rollup_rows_differing, rollup_sums, totals_from_sums,
 )
-from .payouts_raw import raw_sums
+from .payouts_raw import raw_sums, raw_sums_started  # noqa: F401  (raw_sums: public name)
 
 REF_KINDS = {0: "none", 1: "licence", 2: "digital_loan", 3: "ill_request"}
 PAYMENT_EVENTS = ("RoyaltyPaid", "RoyaltyEscrowed", "EscrowReleased")
@@ -154,12 +156,14 @@ def _key_text(key: SumKey) -> str:
 
 
 def projection_differences(
-    session: Session, period: Period, raw: dict[SumKey, list[int]], credits: dict[str, int], records: Callable[[], list[PaymentRecord]]
+    session: Session, period: Period, raw: dict[SumKey, list[int]], credits: dict[str, int], records: Callable[[], list[PaymentRecord]],
+    *, rolled: dict[SumKey, list[int]] | None = None, accrued: dict[str, int] | None = None,
 ) -> list[str]:
     """Leg 0: the rollup against the raw events per (account, work, kind), and the accrual rows
-    against them per account; every difference names the projection rows involved."""
+    against them per account; every difference names the projection rows involved. ``rolled``
+    and ``accrued``: ``rollup_sums`` and ``accrual_credits`` of the period when already read."""
     problems: list[str] = []
-    rolled = rollup_sums(session, period)
+    rolled = rollup_sums(session, period) if rolled is None else rolled
     differing = sorted(k for k in rolled.keys() | raw.keys() if rolled.get(k, [0, 0, 0]) != raw.get(k, [0, 0, 0]))
     by_account: dict[str, list[SumKey]] = defaultdict(list)
     for key in differing:
@@ -171,7 +175,7 @@ def projection_differences(
             f"{'/'.join(map(str, raw.get(k, [0, 0, 0])))} in the raw events" for k in keys[:4]
         )
         problems.append(f"{account or '(escrow)'}: the royalty_rollups projection differs from the raw events ({figures}; rows: {'; '.join(rows[:8]) or 'none differs from the accruals'})")
-    accrued = accrual_credits(session, period)
+    accrued = accrual_credits(session, period) if accrued is None else accrued
     for account in sorted(set(credits) | set(accrued)):
         if accrued.get(account, 0) != credits.get(account, 0):
             rows = accrual_rows_differing(session, period, account, records())
@@ -214,20 +218,45 @@ def _no_progress(step: str, done: int, total: int) -> None:
 
 
 def mirror_legs(
-    session: Session, period: Period, records: Callable[[], list[PaymentRecord]], progress: Progress | None = None
+    session: Session, period: Period, records: Callable[[], list[PaymentRecord]], progress: Progress | None = None,
+    *, check_records: bool = False,
 ) -> tuple[PeriodTotals, dict[str, int], list[str]]:
     """Every check that needs no node: the raw events' sums and identities (legs 1) and the
     projections against them (leg 0). Returns the statement totals, the fen credited per
     account (both from the raw events) and the problems found. ``records`` loads the payment
-    records, called only to name rows when something differs."""
+    records, called only to name rows when something differs.
+
+    The raw events' sums are read from their typed ``payment_entries``. When anything differs (or
+    always with ``check_records``: the records are loaded anyway for the per-payment lines), the
+    entries are checked against the raw events' own arguments: a differing entry row is named,
+    and the projection and the chain are then judged against the sums of the raw events'
+    arguments (the chain leg decides which of the two the node confirms)."""
     progress = progress or _no_progress
     progress("raw_events", 0, 1)
-    raw = raw_sums(session, period)
+    raw_result = raw_sums_started(session, period)  # PostgreSQL: on its own connection, meanwhile:
+    progress("projection", 0, 1)
+    rolled = rollup_sums(session, period)
+    accrued = accrual_credits(session, period)
+    raw = raw_result()
+    totals, credits, problems = _legs_from(session, period, raw, records, rolled, accrued)
+    if problems or check_records:
+        truth = sums_by_key(records())
+        if truth != raw:
+            bad = entry_rows_differing(session.connection(), period.start, period.end)
+            totals, credits, problems = _legs_from(session, period, truth, records, rolled, accrued)
+            problems.insert(0, "raw events: the payment_entries chain data differs from the raw events' arguments "
+                               f"({'; '.join(bad[:8]) or 'sums differ'})")
+    return totals, credits, problems
+
+
+def _legs_from(
+    session: Session, period: Period, raw: dict[SumKey, list[int]], records: Callable[[], list[PaymentRecord]],
+    rolled: dict[SumKey, list[int]], accrued: dict[str, int],
+) -> tuple[PeriodTotals, dict[str, int], list[str]]:
     credits = credits_from_sums(raw)
     totals = totals_from_sums(raw)
     problems = [f"raw events: {p}" for p in totals.check()]
-    progress("projection", 0, 1)
-    problems += projection_differences(session, period, raw, credits, records)
+    problems += projection_differences(session, period, raw, credits, records, rolled=rolled, accrued=accrued)
     return totals, credits, problems
 
 
@@ -254,7 +283,7 @@ def reconcile(
             loaded.append(payment_records(session, period))
         return loaded[0]
 
-    totals, credits, problems = mirror_legs(session, period, records, progress)
+    totals, credits, problems = mirror_legs(session, period, records, progress, check_records=detail)
     statements = build_statements(records(), period) if detail else None
     if statements is not None:
         problems += statements.check()

@@ -2,7 +2,9 @@
 
 1. Projections: rebuild them from the mirror's raw events in a scratch in-memory database and
    compare every row with the live projections (the live database is only read).
-2. Raw events and blocks: read the logs of the mirrored range from the chain again and compare
+2. Payment entries: recompute ``payment_entries`` from the raw events (``ledger.mirror.entries``)
+   and compare every row.
+3. Raw events and blocks: read the logs of the mirrored range from the chain again and compare
    them (position, transaction, topics, data, decoded event and args) with ``raw_events``; and
    every mirrored block hash with the chain's.
 
@@ -20,8 +22,9 @@ from sqlalchemy import Connection, Engine, create_engine, select
 from ..manifest import Manifest
 from ..rpc import Rpc, RpcError
 from .decode import LogDecoder
-from .models import Base, Block, Checkpoint, RawEvent, projection_tables
-from .rebuild import replay
+from .entries import COLUMNS as ENTRY_COLUMNS, expected_entries
+from .models import Base, Block, Checkpoint, PaymentEntry, RawEvent, projection_tables
+from .rebuild import raw_events, replay
 from .rollback import chain_hashes
 
 LOG_RANGE = 5_000
@@ -76,6 +79,13 @@ def check_projections(conn: Connection) -> list[Difference]:
     return out
 
 
+def check_entries(conn: Connection) -> list[Difference]:
+    """``payment_entries`` against the entries the mirror's raw events call for."""
+    pk, live = _rows(conn, PaymentEntry.__table__)
+    expected = {row[:3]: dict(zip(ENTRY_COLUMNS, row)) for row in expected_entries(raw_events(conn))}
+    return compare_tables(PaymentEntry.__tablename__, pk, live, expected, what="derived from the raw events")
+
+
 def check_chain(conn: Connection, rpc: Rpc, manifest: Manifest, *, progress: Callable[[int, int], None] | None = None) -> list[Difference]:
     cp = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
     if cp is None:
@@ -124,4 +134,4 @@ def check(engine: Engine, rpc: Rpc, manifest: Manifest, *, progress: Callable[[i
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():  # one snapshot for all reads
-            return check_projections(conn) + check_chain(conn, rpc, manifest, progress=progress)
+            return check_projections(conn) + check_entries(conn) + check_chain(conn, rpc, manifest, progress=progress)

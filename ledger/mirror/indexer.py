@@ -4,7 +4,8 @@ Each turn: read the logs of libledger's contracts for a block range (``eth_getLo
 by the manifest's addresses; the range adapts: it grows while batches are quick and small and
 halves on "range too large" / "more than N results" / timeouts), read every block header of the
 range (batched ``eth_getBlockByNumber``) and check the parent-hash chain from the checkpoint on,
-decode, then write projections + raw events + blocks + checkpoint in ONE transaction. A crash
+decode, then write projections + raw events (with their typed payment entries) + blocks +
+checkpoint in ONE transaction. A crash
 anywhere leaves the previous batch as the last word; the next run resumes after it.
 
 A node that stops answering is retried with backoff (and a status line) for as long as it takes;
@@ -31,6 +32,7 @@ from ..logs import TOO_LARGE
 from ..rpc import Rpc, RpcError
 from . import db as mirror_db
 from .decode import LogDecoder, LogEvent
+from .entries import write_entries
 from .handlers import apply
 from .lock import DEFAULT_TTL, WriterLock
 from .models import Block, Checkpoint, RawEvent
@@ -354,6 +356,7 @@ class Indexer:
             apply(events, db)
             db.flush()
             write_raw(conn, events)
+            write_entries(conn, events)  # chain data like the raw events: same rows, same transaction
             write_blocks(conn, batch.headers)
             conn.execute(
                 Checkpoint.__table__.update().where(Checkpoint.id == 1).values(block_number=last.number, block_hash=last.hash, updated_at=time.time())

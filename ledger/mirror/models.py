@@ -5,7 +5,9 @@ Three kinds of tables:
 - **chain data**: ``blocks`` (every block from the deploy block on: number, hash, parent hash,
   timestamp), ``raw_events`` (every log of libledger's contracts, decoded args as JSON; unknown
   or undecodable logs keep ``event``/``args`` NULL and are never dropped), ``checkpoint`` (which
-  chain and deployment the mirror belongs to, and the last block mirrored) and ``indexer_lock``.
+  chain and deployment the mirror belongs to, and the last block mirrored), ``indexer_lock``,
+  and ``payment_entries`` (the amounts of the Royalties payment logs in typed columns, written
+  with the raw event they come from; see ``ledger.mirror.entries``).
 - **projections**: current state derived from the raw events by ``ledger.mirror.handlers``.
   Every projection can be rebuilt from ``raw_events`` alone (``mirror check`` and the dev-chain
   rollback do exactly that), so its rows carry only deterministic values: keys from the chain,
@@ -80,6 +82,29 @@ class RawEvent(Base):
     #: The log as the node gave it: topics joined by ",", data as 0x hex.
     topics: Mapped[str] = mapped_column(Text)
     data: Mapped[str] = mapped_column(Text)
+
+
+class PaymentEntry(Base):
+    """Chain data: one entry per account a ``Royalties`` payment log credits (or escrows), typed.
+
+    Written by the indexer's ingestion step from the decoded log, in the transaction that writes
+    its raw event; deleted with it on a rollback; never touched by the projection handlers or by
+    ``mirror rebuild`` (``ledger.mirror.entries``). Key: the log's (block number, log index) and
+    ``seq``, the entry's place in the log (the same numbering as ``royalty_accruals``).
+    """
+
+    __tablename__ = "payment_entries"
+    __table_args__ = (Index("ix_payment_entries_block_timestamp", "block_timestamp"),)
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block_timestamp: Mapped[int] = mapped_column(BigInteger)  # of the block, unix seconds
+    account: Mapped[str] = mapped_column(Address)  # "" for the escrowed holder side
+    work_id: Mapped[int] = mapped_column(Amount)
+    kind: Mapped[str] = mapped_column(String(16))  # paid | fee | escrowed | released
+    net: Mapped[int] = mapped_column(Amount)  # fen this entry credits (escrowed: holds)
+    gross: Mapped[int] = mapped_column(Amount)  # fen: the payment's gross (the release's amount for "released")
 
 
 class Checkpoint(Base):

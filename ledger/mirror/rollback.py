@@ -2,9 +2,9 @@
 
 On a final chain (QBFT) a block whose parent is not the block the mirror holds is a hard
 error: the node or the mirror is not what we think. On a dev chain (anvil restarted from an
-older state, ``evm_revert``) the mirror rewinds: blocks and raw events after the fork point are
-deleted and the projections are rebuilt from the raw events that remain (``rebuild``), all in
-one transaction. Rebuilding costs one replay of the raw events (no RPC), which a dev mirror
+older state, ``evm_revert``) the mirror rewinds: blocks, raw events and their payment entries
+after the fork point are deleted and the projections are rebuilt from the raw events that
+remain (``rebuild``), all in one transaction. Rebuilding costs one replay of the raw events (no RPC), which a dev mirror
 affords; it keeps no per-row undo log and cannot get out of step with the handlers.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from ..errors import LedgerError
 from ..rpc import Rpc
-from .models import Block, Checkpoint, RawEvent
+from .models import Block, Checkpoint, PaymentEntry, RawEvent
 from .rebuild import rebuild
 
 log = logging.getLogger("ledger.mirror")
@@ -63,6 +63,7 @@ def rewind(conn: Connection, *, to_block: int, to_hash: str) -> int:
     """Delete everything after ``to_block`` and rebuild the projections; returns events replayed."""
     t0 = time.perf_counter()
     dropped = conn.execute(delete(RawEvent).where(RawEvent.block_number > to_block)).rowcount
+    conn.execute(delete(PaymentEntry).where(PaymentEntry.block_number > to_block))
     conn.execute(delete(Block).where(Block.number > to_block))
     n = rebuild(conn)
     conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(block_number=to_block, block_hash=to_hash, updated_at=time.time()))

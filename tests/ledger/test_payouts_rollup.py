@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from ledger.mirror.db import session_factory
-from ledger.mirror.models import RoyaltyRollup
+from ledger.mirror.models import RawEvent, RoyaltyRollup
 from ledger.payouts import ReconciliationError, accrual_credits, payment_records, period_totals, reconcile
 from rights.payouts import build_statements
 from rights.periods import period_of, utc_month
@@ -79,3 +79,32 @@ def test_payments_around_a_local_month_boundary(chain, actors, settings, deploym
             assert totals.by_payee_work == {(p, w): n for p, ps in st.payees.items() for w, n in ps.by_work().items()}
             assert totals.credits == accrual_credits(s, period)
             reconcile(s, chain, period)
+
+
+def test_tampered_payment_entry_fails_reconciliation_and_is_named(chain, settings, deployment, activity, mirror):  # noqa: F811
+    """The raw leg sums the typed ``payment_entries``; a tampered entry row stops the statement
+    and is named as chain data differing from its raw event, without blaming the projections."""
+    from ledger.mirror.models import PaymentEntry
+
+    period = activity["period"]
+    close_period(chain, period)
+    engine = index(settings, deployment, mirror)
+    e = PaymentEntry
+    with session_factory(engine)() as s:
+        sound = reconcile(s, chain, period)
+        row = s.execute(select(e).where(e.kind == "paid").order_by(e.block_number, e.log_index, e.seq)).scalars().first()
+        key, net = (row.block_number, row.log_index, row.seq), row.net
+        tx = s.scalar(select(RawEvent.tx_hash).where(RawEvent.block_number == key[0], RawEvent.log_index == key[1]))
+        s.execute(update(e).where(e.block_number == key[0], e.log_index == key[1], e.seq == key[2]).values(net=net + 9))
+        s.commit()
+        with pytest.raises(ReconciliationError) as exc:
+            reconcile(s, chain, period)
+        with pytest.raises(ReconciliationError) as totals_only:
+            reconcile(s, chain, period, detail=False)
+    problems = exc.value.problems
+    assert problems == totals_only.value.problems and len(problems) == 1, problems
+    assert "payment_entries chain data differs from the raw events' arguments" in problems[0]
+    assert f"payment_entries block {key[0]} log {key[1]} seq {key[2]} (tx {tx})" in problems[0]
+    assert f": net {net + 9!r} (raw event: {net!r})" in problems[0]
+    assert "royalty_rollups" not in problems[0] and "royalty_accruals" not in problems[0]
+    assert sound.accounts_checked >= 3

@@ -8,7 +8,7 @@ import sys
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, inspect, select, update
+from sqlalchemy import MetaData, func, inspect, select, update
 
 from api.models import ApiBase
 
@@ -155,3 +155,114 @@ def test_mirror_rebuild_fills_what_an_old_mirror_lacks(chain, actors, settings, 
         assert sorted(conn.execute(select(RecordEvent.record_kind, RecordEvent.record_id, RecordEvent.block_number, RecordEvent.log_index)).all()) == sorted(before)
         assert conn.scalar(select(func.count()).select_from(RecordEvent)) == len(before)
     assert _cli(settings, mirror_url, "mirror", "check").returncode == 0
+
+
+# ---------------------------------------------------------------------------- payment_entries (0005)
+
+
+def payment_entries(engine) -> list[tuple]:
+    """Every ``payment_entries`` row, in key order."""
+    from ledger.mirror.models import PaymentEntry
+
+    e = PaymentEntry
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(e.block_number, e.log_index, e.seq, e.block_timestamp, e.account, e.work_id,
+                                                      e.kind, e.net, e.gross).order_by(e.block_number, e.log_index, e.seq))]
+
+
+def entries_from_accruals(engine) -> list[tuple]:
+    """The same rows from the ``royalty_accruals`` projection (written by the handlers, other code)."""
+    from ledger.mirror.models import RoyaltyAccrual as a
+
+    with engine.connect() as conn:
+        return [(b, li, s, ts, acct or "", w, k, n, g) for b, li, s, ts, acct, w, k, n, g in conn.execute(
+            select(a.block_number, a.log_index, a.seq, a.block_timestamp, a.account, a.work_id, a.kind, a.net, a.gross)
+            .order_by(a.block_number, a.log_index, a.seq))]
+
+
+def _synthetic_payment_logs(conn) -> tuple[str, str, str]:
+    """Three Royalties payment logs as the decoder stores them, amounts beyond 2**53 and 2**64 as
+    decimal strings, plus a Credit log that has no entries."""
+    import json
+
+    from ledger.mirror.models import Block
+
+    p1, p2, fee_to = "0x" + "a1" * 20, "0x" + "b2" * 20, "0x" + "c3" * 20
+    conn.execute(Block.__table__.insert(), [
+        {"number": n, "hash": f"0x{n:064x}", "parent_hash": f"0x{n - 1:064x}", "timestamp": 1_790_000_000 + n} for n in (10, 11)
+    ])
+    logs = [
+        (10, 0, "Royalties", "RoyaltyPaid", {"workId": 7, "termsId": 1, "refKind": 1, "refId": 3, "payer": p1, "gross": str(2**70 + 10),
+                                             "fee": 3, "feeRecipient": fee_to, "payees": [p1, p2], "nets": [str(2**70), 7]}),
+        (10, 1, "Credit", "Transfer", {"from": p1, "to": p2, "value": 5}),
+        (10, 2, "Royalties", "RoyaltyEscrowed", {"workId": str(2**60), "termsId": 1, "refKind": 2, "refId": 4, "payer": p1,
+                                                 "gross": 100, "fee": 30, "feeRecipient": fee_to, "held": 70}),
+        (11, 0, "Royalties", "EscrowReleased", {"workId": str(2**60), "amount": 70, "accounts": [p2, p1], "amounts": [40, 30]}),
+    ]
+    conn.execute(RawEvent.__table__.insert(), [
+        {"block_hash": f"0x{b:064x}", "log_index": li, "block_number": b, "tx_hash": "0x" + "11" * 32, "tx_index": 0,
+         "address": "0x" + "55" * 20, "contract": c, "event": ev, "args": json.loads(json.dumps(a)), "topics": "", "data": "0x"}
+        for b, li, c, ev, a in logs
+    ])
+    return p1, p2, fee_to
+
+
+def test_migration_0005_backfills_payment_entries_and_downgrades(mirror_url, engine_for):
+    engine = engine_for(mirror_url)
+    mirror_db.upgrade(engine, "0004")
+    assert "payment_entries" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        p1, p2, fee_to = _synthetic_payment_logs(conn)
+    mirror_db.upgrade(engine)
+    t10, t11, w2 = 1_790_000_010, 1_790_000_011, 2**60
+    assert payment_entries(engine) == [
+        (10, 0, 0, t10, fee_to, 7, "fee", 3, 2**70 + 10),
+        (10, 0, 1, t10, p1, 7, "paid", 2**70, 2**70 + 10),
+        (10, 0, 2, t10, p2, 7, "paid", 7, 2**70 + 10),
+        (10, 2, 0, t10, fee_to, w2, "fee", 30, 100),
+        (10, 2, 1, t10, "", w2, "escrowed", 70, 100),
+        (11, 0, 0, t11, p2, w2, "released", 40, 70),
+        (11, 0, 1, t11, p1, w2, "released", 30, 70),
+    ]
+    from ledger.mirror.check import check_entries
+
+    with engine.connect() as conn:
+        assert check_entries(conn) == []
+    mirror_db.downgrade(engine, "0004")
+    assert "payment_entries" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:  # the chain data it came from stays
+        assert conn.scalar(select(func.count()).select_from(RawEvent)) == 4
+    mirror_db.upgrade(engine)
+    assert len(payment_entries(engine)) == 7
+
+
+def test_payment_entries_of_indexed_payments_equal_the_accruals_and_the_backfill(chain, actors, settings, deployment, mirror_url, engine_for):
+    """Entries written by the indexer equal the accrual rows (other code) and what migration
+    0005 back-fills from the same raw events; ``mirror check`` names a tampered or missing entry."""
+    from sqlalchemy import delete
+
+    from ledger.mirror.check import check
+    from ledger.mirror.models import PaymentEntry
+    from tests.mirror.test_projections import rights_flows
+
+    rights_flows(chain, actors)  # payments, escrow and its release
+    engine = engine_for(mirror_url)
+    index_once(settings, deployment, engine)
+    live = payment_entries(engine)
+    assert {r[6] for r in live} == {"paid", "fee", "escrowed", "released"}
+    assert live == entries_from_accruals(engine)
+    mirror_db.downgrade(engine, "0004")
+    mirror_db.upgrade(engine)
+    assert payment_entries(engine) == live
+    assert check(engine, chain.rpc, deployment) == []
+
+    paid = next(r for r in live if r[6] == "paid")
+    fee = next(r for r in live if r[6] == "fee")
+    e = PaymentEntry
+    with engine.begin() as conn:
+        conn.execute(update(e).where(e.block_number == paid[0], e.log_index == paid[1], e.seq == paid[2]).values(net=paid[7] + 1))
+        conn.execute(delete(e).where(e.block_number == fee[0], e.log_index == fee[1], e.seq == fee[2]))
+    diffs = [str(d) for d in check(engine, chain.rpc, deployment)]
+    assert len(diffs) == 2, diffs
+    assert f"payment_entries[block_number={paid[0]}, log_index={paid[1]}, seq={paid[2]}]: net = {paid[7] + 1} in the mirror, {paid[7]} derived from the raw events" in diffs
+    assert any(d.startswith(f"payment_entries[block_number={fee[0]}, log_index={fee[1]}, seq={fee[2]}]: missing in the mirror") for d in diffs)

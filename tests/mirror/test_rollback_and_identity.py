@@ -152,3 +152,36 @@ def test_unknown_and_undecodable_logs_are_stored_raw(chain, actors, settings, de
     assert "unknown event of Credit stored raw" in caplog.text
     assert "undecodable Credit.Transfer log stored raw" in caplog.text
     assert check(engine, chain.rpc, man) == []
+
+
+def test_rollback_removes_the_payment_entries_of_dropped_blocks(chain, actors, settings, deployment, mirror_url, second_url, engine_for):
+    """Payment entries are chain data: a rollback deletes those of the dropped blocks with their
+    raw events; the new payments on the same heights get theirs; equal to a clean backfill."""
+    from ledger.mirror.models import PaymentEntry
+    from tests.mirror.test_migrations_and_check import entries_from_accruals, payment_entries
+    from tests.mirror.test_rollups import more_payments
+
+    more_payments(chain, actors, rounds=1)
+    snap = chain.rpc.call("evm_snapshot")
+    fork_at = head(chain)
+    more_payments(chain, actors, rounds=2)
+    engine = engine_for(mirror_url)
+    index_once(settings, deployment, engine)
+    before = payment_entries(engine)
+    dropped = {(b, li) for b, li, *_ in before if b > fork_at}
+    assert dropped and any(b <= fork_at for b, *_ in before)
+    _revert(chain, snap)
+    activity(chain, actors, rounds=1, seed=5)  # no payments on the same heights
+    index_once(settings, deployment, engine)
+    after = payment_entries(engine)
+    assert after == [r for r in before if r[0] <= fork_at] == entries_from_accruals(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(PaymentEntry).where(PaymentEntry.block_number > fork_at)).first() is None
+    more_payments(chain, actors, rounds=1)  # new payments after the fork point
+    index_once(settings, deployment, engine)
+    assert len(payment_entries(engine)) > len(after)
+    clean = engine_for(second_url)
+    index_once(settings, deployment, clean)
+    assert payment_entries(engine) == payment_entries(clean)
+    assert mirror_state(engine) == mirror_state(clean)
+    assert check(engine, chain.rpc, deployment) == []
