@@ -123,7 +123,8 @@ def generate_payments(st, n_payments: int, batch: int = 25) -> int:
     c("Licensing").transact("attachTerms", work_id, terms_id, sender=pub0)
     out = c("Licensing").transact("acquire", work_id, terms_id, 1, sender=lib)
     licence = next(a["licenceId"] for n, a in c("Licensing").events(out.receipt) if n == "LicenceAcquired")
-    lending = c("Lending")
+    c("Royalties").transact("deposit", n_payments * t["price"], sender=lib)  # metered loans are paid from the deposit
+    lending = c("Licensing")  # digital loans live in Licensing
     calls = []
     for i in range(0, n_payments, batch):
         k = min(batch, n_payments - i)
