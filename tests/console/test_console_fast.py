@@ -358,3 +358,86 @@ def test_registration_confirms_only_the_checked_upload(stack: DemoStack) -> None
     assert not stack.runtime.chain.contract("Works").call("workIdOf", bytes.fromhex(content_hash[2:]))
     assert c.post("/console/works", data=form | {"creators": " "}, follow_redirects=False).status_code == 422
     assert c.post("/console/works", data=form | {"upload": "0" * 32}, follow_redirects=False).status_code == 404
+
+
+# ------------------------------------------------------------------------------ payouts runs kept under the data dir
+
+
+def test_a_payouts_run_survives_a_restart_and_serves_the_publishers_statement(stack: DemoStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.config import ApiSettings
+    from api.main import create_app
+    from api.runtime import Runtime
+    from api.services import statements as statement_service
+    from ledger.payouts import period_totals
+    from rights.statement import verify
+
+    month = demo_month()
+    p = TestClient(stack.app)
+    _login(p, stack.token("platform"))
+    assert p.post("/console/platform/payouts", data={"csrf": p.cookies.get("ll_csrf"), "month": month}, follow_redirects=False).status_code == 303
+    run = payouts_run.runs_of(stack.app).get(month)
+    assert run is not None and run.thread is not None
+    run.thread.join(120)
+    assert run.state == "done", run.error
+    account = stack.runtime.address_of("PUB-ZJRM")
+    with stack.runtime.sessions() as s:
+        net = period_totals(s, parse_period(month, "Asia/Shanghai")).by_payee[account]
+
+    # a fresh runtime and app on the same data dir (a restarted service, or another worker)
+    rt2 = Runtime.open(ApiSettings(**stack.settings.model_dump()))
+    try:
+        app2 = create_app(stack.settings, runtime=rt2, start_indexer=False)
+        assert payouts_run.runs_of(app2) is not payouts_run.runs_of(stack.app)
+        again = payouts_run.runs_of(app2).get(month)
+        assert again is not None and again.run_id == run.run_id and again.state == "done" and again.thread is None
+        p2 = TestClient(app2)
+        _login(p2, stack.token("platform"))
+        page = p2.get(f"/console/platform/payouts/{month}")
+        assert page.status_code == 200 and 'data-state="done"' in page.text and f'data-payee="{account}"' in page.text
+        assert f"/console/platform/payouts/{month}" in p2.get("/console/platform").text
+        stored = verify(p2.get(f"/console/platform/payouts/{month}/{account}.json").content)
+        assert stored["payee"] == account and stored["totals"]["net"] == net
+        assert verify(p2.get(f"/console/platform/payouts/{month}/platform.json").content)["kind"] == "platform"
+
+        # the publisher's download is the stored run's document: no reconciliation happens for it
+        def no_reconcile(*_a: object, **_k: object) -> None:
+            raise AssertionError("the statement was reconciled again instead of served from the stored run")
+
+        monkeypatch.setattr(statement_service, "reconcile", no_reconcile)
+        pub = TestClient(app2)
+        _login(pub, stack.token("publisher"))
+        r = pub.get(f"/console/royalties/statement/{month}.json")
+        assert r.status_code == 200 and json.loads(r.content) == json.loads((again.dir / "statements" / f"{account.lower()}.json").read_text())
+        assert pub.get(f"/console/royalties/statement/{month}.pdf").content.startswith(b"%PDF")
+
+        # a stored document whose signature no longer checks out is not served: the month is reconciled afresh
+        path = again.dir / "statements" / f"{account.lower()}.json"
+        good = path.read_text()
+        doc = json.loads(good)
+        doc["statement"]["totals"]["net"] += 1
+        path.write_text(json.dumps(doc))
+        try:
+            with pytest.raises(AssertionError, match="reconciled again"):
+                pub.get(f"/console/royalties/statement/{month}.json")
+        finally:
+            path.write_text(good)
+        monkeypatch.undo()
+        fresh = pub.get(f"/console/royalties/statement/{month}.json")
+        assert fresh.status_code == 200 and verify(fresh.content)["totals"]["net"] == net
+    finally:
+        rt2.close()
+
+
+def test_a_run_left_running_by_a_stopped_service_shows_as_interrupted(stack: DemoStack) -> None:
+    label = "2001-02"  # a month of its own: no other test runs payouts for it
+    runs = payouts_run.PayoutRuns(stack.settings.data_path / "payouts")
+    run_id = "000000000000001-dead00"
+    left = payouts_run.PayoutRun(period=parse_period(label, "Asia/Shanghai"), started_by="platform", dir=runs.root / label / run_id,
+                                 run_id=run_id, step="balances", done=3, total=9)
+    left.save()  # as a process that died mid-run left it: "running", and nobody holds the month's lock
+    fresh = payouts_run.PayoutRuns(stack.settings.data_path / "payouts").get(label)
+    assert fresh is not None and fresh.state == "failed" and fresh.error == payouts_run.INTERRUPTED and fresh.document("platform") is None
+    c = TestClient(stack.app)
+    _login(c, stack.token("platform"))
+    frag = c.get(f"/console/platform/payouts/{label}/status").text
+    assert 'data-state="failed"' in frag and "hx-trigger" not in frag
