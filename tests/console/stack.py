@@ -73,10 +73,11 @@ class DemoStack:
 
 
 @contextmanager
-def demo_stack(data: Path) -> Iterator[DemoStack]:
+def demo_stack(data: Path, *, database_url: str | None = None) -> Iterator[DemoStack]:
+    """The stack on ``data`` (its mirror in SQLite there, or at ``database_url``: an empty database)."""
     port = _free_port()
     settings = ApiSettings(anvil_port=port, rpc_url=f"http://127.0.0.1:{port}", data_dir=data, keystore_password="console-test",
-                           write_wait_timeout=30.0, token_cache_seconds=0.0, key_passphrase=KEY_PASSPHRASE)
+                           write_wait_timeout=30.0, token_cache_seconds=0.0, key_passphrase=KEY_PASSPHRASE, database_url=database_url)
     log = open(data / "anvil.log", "wb")
     genesis = month_start(time.time()) - 6 * 3600
     proc = subprocess.Popen(node.anvil_command(settings, port=port) + ["--timestamp", str(genesis)], stdout=log, stderr=subprocess.STDOUT)
