@@ -1,6 +1,8 @@
 """Server-rendered SVG bar charts (no JavaScript): loans per day, ILL by status, royalties per month.
 
-Figures come from the mirror's decoded events; each chart is a list of (label, value) bars.
+Figures are counted and summed in SQL over bounded windows (the last days / months, found as a
+block range) on indexed columns, so a chart costs the same on a 1M-record mirror as on the demo;
+each chart is a list of (label, value) bars.
 """
 
 from __future__ import annotations
@@ -9,47 +11,93 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.mirror.models import Block, RawEvent
+from ledger.mirror.models import Block, IllRequest, IllTransition, RawEvent, RoyaltyAccrual, RoyaltyRollup
+from rights.periods import parse_period, utc_months_plan
 
 from ..services import reads
 from . import i18n
 
 
-def _events_since(session: Session, contract: str, event: str, since: int) -> list[tuple[dict[str, Any], int]]:
-    q = (
-        select(RawEvent.args, Block.timestamp)
-        .join(Block, Block.number == RawEvent.block_number)
-        .where(RawEvent.contract == contract, RawEvent.event == event, Block.timestamp >= since)
-    )
-    return [(a or {}, int(ts)) for a, ts in session.execute(q)]
+def first_block_since(session: Session, ts: int) -> int | None:
+    """The first mirrored block at or after ``ts`` (unix seconds), None if there is none.
+
+    Block times never go down, so a binary search on the primary key finds it in ~log2(blocks)
+    point reads; ``blocks.timestamp`` has no index, and this keeps every chart a bounded range
+    scan on indexes keyed by block number (``raw_events``, ``ill_transitions``, accruals)."""
+    lo, hi = session.execute(select(func.min(Block.number), func.max(Block.number))).one()
+    if lo is None or _block_time(session, hi) < ts:  # type: ignore[operator]
+        return None
+    while lo < hi:  # invariant: the answer is in [lo, hi]
+        mid = (lo + hi) // 2
+        at = session.execute(select(Block.number, Block.timestamp).where(Block.number >= mid).order_by(Block.number).limit(1)).one()
+        if at.timestamp >= ts:
+            hi = at.number
+        else:
+            lo = at.number + 1
+    return int(lo)
+
+
+def _block_time(session: Session, number: int) -> int:
+    return int(session.execute(select(Block.timestamp).where(Block.number == number)).scalar_one())
+
+
+#: unix seconds → day number in Asia/Shanghai (UTC+8, no DST): the same expression in SQLite and PostgreSQL
+def _shanghai_day(ts: Any) -> Any:
+    return (ts + 8 * 3600) // 86400
 
 
 def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = None) -> list[tuple[str, int]]:
-    """Digital checkouts + ILL loans per day (Asia/Shanghai) over the last ``days`` days."""
+    """Digital checkouts + ILL loans per day (Asia/Shanghai) over the last ``days`` days: counted in
+    SQL over the window's block range (``raw_events`` by block, ``ill_transitions`` by its key)."""
     now = now or datetime.now(timezone.utc)
     start = (now.astimezone(i18n.TZ) - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    counts: Counter[str] = Counter()
-    for _, ts in _events_since(session, "Lending", "LoanCheckedOut", int(start.timestamp())):
-        counts[i18n.day_in_shanghai(ts)] += 1
-    loaned = reads.ILL_STATUS.index("Loaned")
-    for a, ts in _events_since(session, "InterlibraryLoan", "StatusChanged", int(start.timestamp())):
-        if int(a.get("to", -1)) == loaned:
-            counts[i18n.day_in_shanghai(ts)] += 1
     labels = [(start + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days)]
-    return [(d[5:], counts.get(d, 0)) for d in labels]
+    first = first_block_since(session, int(start.timestamp()))
+    if first is None:
+        return [(d[5:], 0) for d in labels]
+    counts: Counter[int] = Counter()
+    day = _shanghai_day(Block.timestamp).label("day")
+    checkouts = (
+        select(day, func.count())
+        .select_from(RawEvent).join(Block, Block.number == RawEvent.block_number)
+        .where(RawEvent.block_number >= first, RawEvent.contract == "Lending", RawEvent.event == "LoanCheckedOut")
+        .group_by(day)
+    )
+    t = IllTransition
+    tday = _shanghai_day(t.block_timestamp).label("day")
+    ill_loans = (
+        select(tday, func.count())
+        .where(t.block_number >= first, t.event == "StatusChanged", t.applied.is_(True), t.to_status == "Loaned")
+        .group_by(tday)
+    )
+    for q in (checkouts, ill_loans):
+        for d, n in session.execute(q):
+            counts[int(d)] += int(n)
+    epoch_day = (int(start.timestamp()) + 8 * 3600) // 86400
+    return [(d[5:], counts.get(epoch_day + i, 0)) for i, d in enumerate(labels)]
 
 
-def ill_by_status(requests: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    counts = Counter(r["status"] for r in requests)
+def ill_by_status(session: Session, *, party: str | None = None, days: int = 90, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Requests made in the last ``days`` days by current status: ``party``'s (as requester or
+    supplier) or the consortium's. Counted in SQL on the (party,) requested-block indexes."""
+    now = now or datetime.now(timezone.utc)
+    first = first_block_since(session, int(now.timestamp()) - days * 86400)
+    if first is None:
+        return []
+    r = IllRequest
+    counts: Counter[str] = Counter()
+    base = select(r.status, func.count()).where(r.requested_block >= first).group_by(r.status)
+    queries = [base] if party is None else [base.where(r.requester == party), base.where(r.supplier == party, r.requester != party)]
+    for q in queries:
+        for status, n in session.execute(q):
+            counts[status] += int(n)
     return [(s, counts[s]) for s in reads.ILL_STATUS[1:] if counts.get(s)]
 
 
-def royalties_per_month(session: Session, *, account: str | None = None, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
-    """Fen per month: ``account``'s payee nets (and fees), or the consortium's gross payments."""
-    now = now or datetime.now(timezone.utc)
+def month_keys(now: datetime, months: int) -> list[str]:
     local = now.astimezone(i18n.TZ)
     keys = []
     y, m = local.year, local.month
@@ -57,15 +105,35 @@ def royalties_per_month(session: Session, *, account: str | None = None, months:
         keys.append(f"{y:04d}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     keys.reverse()
-    since = int(datetime(int(keys[0][:4]), int(keys[0][5:]), 1, tzinfo=i18n.TZ).timestamp())
+    return keys
+
+
+def royalties_per_month(session: Session, *, account: str | None = None, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Fen per month (Asia/Shanghai): ``account``'s payee nets and fees (its accrual rows, on the
+    (account, block) index), or the consortium's gross payments (``royalty_rollups``, exact per
+    local month: whole UTC months plus the boundary slices of ``rights.periods.utc_months_plan``)."""
+    now = now or datetime.now(timezone.utc)
+    keys = month_keys(now, months)
     sums: Counter[str] = Counter()
-    for a, ts in _events_since(session, "Royalties", "RoyaltyPaid", since):
-        if account is None:
-            amount = int(a["gross"])
-        else:
-            amount = sum(int(n) for p, n in zip(a["payees"], a["nets"]) if p == account)
-            amount += int(a["fee"]) if a.get("feeRecipient") == account else 0
-        sums[i18n.month_in_shanghai(ts)] += amount
+    a = RoyaltyAccrual
+    if account is not None:
+        since = int(datetime(int(keys[0][:4]), int(keys[0][5:]), 1, tzinfo=i18n.TZ).timestamp())
+        first = first_block_since(session, since)
+        if first is not None:
+            q = select(a.block_timestamp, a.net).where(a.account == account, a.block_number >= first, a.kind.in_(("paid", "fee")))
+            for ts, net in session.execute(q):
+                sums[i18n.month_in_shanghai(int(ts))] += int(net)
+        return [(k[2:], sums.get(k, 0)) for k in keys]
+    plans = {k: utc_months_plan(parse_period(k, "Asia/Shanghai")) for k in keys}
+    utc_months = sorted({m for whole, _ in plans.values() for m in whole})
+    r = RoyaltyRollup
+    gross = dict(session.execute(select(r.month, func.sum(r.gross)).where(r.month.in_(utc_months), r.kind == "fee").group_by(r.month)).all())
+    for k, (whole, slices) in plans.items():
+        total = sum(int(gross.get(m) or 0) for m in whole)
+        for lo, hi, sign in slices:
+            part = session.execute(select(func.sum(a.gross)).where(a.block_timestamp >= lo, a.block_timestamp < hi, a.kind == "fee")).scalar()
+            total += sign * int(part or 0)
+        sums[k] = total
     return [(k[2:], sums.get(k, 0)) for k in keys]  # "25-12": fits under a bar
 
 

@@ -25,7 +25,7 @@ from ..problems import Problem, ledger_problem
 from ..services import audit as audit_service
 from ..services import reads, statements, writes
 from ..tokens import WorkCatalogue
-from . import charts, i18n, ill_actions, payouts_run, registration
+from . import charts, i18n, ill_actions, payouts_run, registration, royalty_summary
 from .web import (
     CSRF_COOKIE, LANG_COOKIE, PREFIX, TOKEN_COOKIE, CsrfChecked, Member, SignInRequired, back, console_member, lang_of, render,
     require, set_cookie,
@@ -160,9 +160,8 @@ def set_lang(request: Request, _csrf: CsrfChecked, lang: Annotated[str, Form()],
 def overview(request: Request, session: SessionDep, me: Member) -> Response:
     t = i18n.translator(lang_of(request))
     party = None if ({"auditor", "platform"} & me.roles or "library" not in me.roles) else me.account
-    reqs, _ = reads.list_ill(session, limit=200, cursor=None, party=party)
     loans = charts.bars(charts.loans_per_day(session), title=t("chart.loans_per_day"))
-    ill = charts.bars([(t("ill.status." + s), n) for s, n in charts.ill_by_status(reqs)], title=t("chart.ill_by_status"))
+    ill = charts.bars([(t("ill.status." + s), n) for s, n in charts.ill_by_status(session, party=party)], title=t("chart.ill_by_status"))
     own = me.account if "publisher" in me.roles else None
     roy = charts.bars(charts.royalties_per_month(session, account=own), title=t("chart.royalties_per_month"), value_label=i18n.money)
     return render(request, "overview.html", me=me, charts=[loans, ill, roy])
@@ -382,37 +381,18 @@ def terms_attach(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecke
 # ------------------------------------------------------------------------------ publisher: royalties, licences sold, statements
 
 
-def _accruals(session: Session, account: str) -> list[dict[str, Any]]:
-    items, _ = reads.royalty_accruals(session, account, limit=500, cursor=None)
-    return items
-
-
-def _statements(accruals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    months: dict[str, dict[str, Any]] = {}
-    for a in accruals:
-        m = months.setdefault(i18n.month_in_shanghai(a["at"]), {"month": i18n.month_in_shanghai(a["at"]), "payments": 0, "gross": 0, "fee": 0, "amount": 0})
-        m["payments"] += 1
-        m["gross"] += a["gross"]
-        m["fee"] += a["fee"]
-        m["amount"] += a["amount"]
-    current = i18n.month_in_shanghai(datetime.now(timezone.utc))
-    for m in months.values():
-        m["open"] = m["month"] >= current  # a signed statement exists once the month is over
-    return sorted(months.values(), key=lambda m: m["month"], reverse=True)
+#: licences sold listed on the royalties page (newest first; the total is shown beside)
+SOLD_SHOWN = 200
 
 
 @router.get("/royalties")
 def royalties(request: Request, session: SessionDep, me: Member) -> Response:
     require(me, "publisher")
     bal = reads.royalty_balance(session, me.account)
-    my_works, _ = reads.list_works(session, limit=200, cursor=None, holder=me.account)
-    sold: list[dict[str, Any]] = []
-    for w in my_works:
-        lics, _ = reads.list_licences(session, limit=50, cursor=None, work_id=w["id"])
-        sold += lics
-    accr = _accruals(session, me.account)
-    return render(request, "royalties.html", me=me, balance=bal, sold=sold, titles=_titles(session, [w["id"] for w in my_works]),
-                  members=_members_by_account(session), statements=_statements(accr))
+    sold, sold_total = royalty_summary.licences_sold(session, me.account, limit=SOLD_SHOWN)
+    return render(request, "royalties.html", me=me, balance=bal, sold=sold, sold_total=sold_total,
+                  titles=_titles(session, sorted({x["work_id"] for x in sold})), members=_members_by_account(session),
+                  statements=royalty_summary.statement_months(session, me.account))
 
 
 @router.get("/royalties/statement/{month}.{fmt}")

@@ -441,3 +441,82 @@ def test_a_run_left_running_by_a_stopped_service_shows_as_interrupted(stack: Dem
     _login(c, stack.token("platform"))
     frag = c.get(f"/console/platform/payouts/{label}/status").text
     assert 'data-state="failed"' in frag and "hx-trigger" not in frag
+
+
+# ------------------------------------------------------------------------------ charts and royalty summaries: SQL over bounded windows
+
+
+def test_charts_agree_with_a_plain_count_of_the_chain_events(stack: DemoStack) -> None:
+    """Each chart, counted in SQL over a block window, equals the naive fold of every raw event."""
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from api.console import charts
+    from ledger.mirror.models import Block, IllRequest, RawEvent
+
+    now = datetime.now(timezone.utc)
+    with stack.runtime.sessions() as s:
+        events = [(e, int(ts)) for e, ts in s.execute(select(RawEvent, Block.timestamp).join(Block, Block.number == RawEvent.block_number))]
+        per_day: Counter[str] = Counter()
+        for e, ts in events:
+            if (e.contract, e.event) == ("Lending", "LoanCheckedOut") or (
+                (e.contract, e.event) == ("InterlibraryLoan", "StatusChanged") and int(e.args["to"]) == reads.ILL_STATUS.index("Loaned")
+            ):
+                per_day[i18n.day_in_shanghai(ts)[5:]] += 1
+        days = charts.loans_per_day(s, now=now)
+        assert len(days) == 14 and sum(n for _, n in days) > 0
+        assert days == [(d, per_day.get(d, 0)) for d, _ in days]
+
+        lib = stack.runtime.address_of("CN-330000-ZJL")
+        mine = Counter(r.status for r in s.scalars(select(IllRequest).where((IllRequest.requester == lib) | (IllRequest.supplier == lib))))
+        assert charts.ill_by_status(s, party=lib, now=now) == [(st, mine[st]) for st in reads.ILL_STATUS[1:] if mine.get(st)] and mine
+        everyone = Counter(s.scalars(select(IllRequest.status)))
+        assert dict(charts.ill_by_status(s, now=now)) == dict(everyone)
+
+        pub = stack.runtime.address_of("PUB-ZJRM")
+        gross: Counter[str] = Counter()
+        own: Counter[str] = Counter()
+        for e, ts in events:
+            if (e.contract, e.event) == ("Royalties", "RoyaltyPaid"):
+                a = e.args
+                gross[i18n.month_in_shanghai(ts)[2:]] += int(a["gross"])
+                own[i18n.month_in_shanghai(ts)[2:]] += sum(int(n) for p, n in zip(a["payees"], a["nets"]) if p == pub)
+                own[i18n.month_in_shanghai(ts)[2:]] += int(a["fee"]) if a.get("feeRecipient") == pub else 0
+        for account, expected in ((None, gross), (pub, own)):
+            months = charts.royalties_per_month(s, account=account, now=now)
+            assert len(months) == 12 and sum(v for _, v in months) > 0
+            assert months == [(m, expected.get(m, 0)) for m, _ in months]
+
+
+def test_royalty_summary_is_the_publishers_accruals_and_licences(stack: DemoStack) -> None:
+    from sqlalchemy import select
+
+    from api.console import royalty_summary
+    from ledger.mirror.models import Licence, Work
+
+    pub = stack.runtime.address_of("PUB-ZJRM")
+    with stack.runtime.sessions() as s:
+        items, _ = reads.royalty_accruals(s, pub, limit=500, cursor=None)
+        expected: dict[str, list[int]] = {}
+        for a in items:
+            m = expected.setdefault(i18n.month_in_shanghai(a["at"]), [0, 0, 0, 0])
+            m[0] += 1
+            m[1] += a["gross"]
+            m[2] += a["fee"]
+            m[3] += a["amount"]
+        got = royalty_summary.statement_months(s, pub)
+        assert got and {m["month"]: [m["payments"], m["gross"], m["fee"], m["amount"]] for m in got} == expected
+        assert [m["month"] for m in got] == sorted(expected, reverse=True)
+
+        works = set(s.scalars(select(Work.work_id).where(Work.holder == pub)))
+        all_sold = sorted(s.scalars(select(Licence.licence_id).where(Licence.work_id.in_(works))), reverse=True)
+        sold, total = royalty_summary.licences_sold(s, pub)
+        assert total == len(all_sold) > 1 and [x["id"] for x in sold] == all_sold
+        few, total = royalty_summary.licences_sold(s, pub, limit=1)
+        assert [x["id"] for x in few] == all_sold[:1] and total == len(all_sold)
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    page = c.get("/console/royalties").text
+    assert f'<small id="sold-count">({len(all_sold)})</small>' in page
