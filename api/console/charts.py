@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import Block, IllRequest, IllTransition, RawEvent, RoyaltyAccrual, RoyaltyRollup
@@ -24,20 +24,26 @@ from . import i18n
 def first_block_since(session: Session, ts: int) -> int | None:
     """The first mirrored block at or after ``ts`` (unix seconds), None if there is none.
 
-    Block times never go down, so a binary search on the primary key finds it in ~log2(blocks)
+    Block times never go down, so a binary search on the primary key finds it in ~log2(span)
     point reads; ``blocks.timestamp`` has no index, and this keeps every chart a bounded range
-    scan on indexes keyed by block number (``raw_events``, ``ill_transitions``, accruals)."""
-    lo, hi = session.execute(select(func.min(Block.number), func.max(Block.number))).one()
-    if lo is None or _block_time(session, hi) < ts:  # type: ignore[operator]
+    scan on indexes keyed by block number (``raw_events``, ``ill_transitions``, accruals).
+    Block numbers may have gaps (the mirror keeps the blocks it needs)."""
+    lo, best = session.execute(select(func.min(Block.number), func.max(Block.number))).one()
+    if lo is None or _block_time(session, best) < ts:
         return None
-    while lo < hi:  # invariant: the answer is in [lo, hi]
-        mid = (lo + hi) // 2
-        at = session.execute(select(Block.number, Block.timestamp).where(Block.number >= mid).order_by(Block.number).limit(1)).one()
-        if at.timestamp >= ts:
-            hi = at.number
+    r = best  # invariant: ``best`` is a block at/after ts; any earlier one has a number in [lo, r)
+    while lo < r:
+        mid = (lo + r) // 2
+        at = session.execute(
+            select(Block.number, Block.timestamp).where(Block.number >= mid, Block.number < r).order_by(Block.number).limit(1)
+        ).one_or_none()
+        if at is None:
+            r = mid
+        elif at.timestamp >= ts:
+            best = r = at.number
         else:
             lo = at.number + 1
-    return int(lo)
+    return int(best)
 
 
 def _block_time(session: Session, number: int) -> int:
@@ -128,11 +134,15 @@ def royalties_per_month(session: Session, *, account: str | None = None, months:
     utc_months = sorted({m for whole, _ in plans.values() for m in whole})
     r = RoyaltyRollup
     gross = dict(session.execute(select(r.month, func.sum(r.gross)).where(r.month.in_(utc_months), r.kind == "fee").group_by(r.month)).all())
-    for k, (whole, slices) in plans.items():
+    slices = sorted({(lo, hi) for _, sl in plans.values() for lo, hi, _sign in sl})
+    edge: list[tuple[int, int]] = []  # (timestamp, gross) of the payments in the boundary slices, one query
+    if slices:
+        inside = or_(*(and_(a.block_timestamp >= lo, a.block_timestamp < hi) for lo, hi in slices))
+        edge = [(int(ts), int(g)) for ts, g in session.execute(select(a.block_timestamp, a.gross).where(a.kind == "fee", inside))]
+    for k, (whole, sl) in plans.items():
         total = sum(int(gross.get(m) or 0) for m in whole)
-        for lo, hi, sign in slices:
-            part = session.execute(select(func.sum(a.gross)).where(a.block_timestamp >= lo, a.block_timestamp < hi, a.kind == "fee")).scalar()
-            total += sign * int(part or 0)
+        for lo, hi, sign in sl:
+            total += sign * sum(g for ts, g in edge if lo <= ts < hi)
         sums[k] = total
     return [(k[2:], sums.get(k, 0)) for k in keys]  # "25-12": fits under a bar
 

@@ -520,3 +520,29 @@ def test_royalty_summary_is_the_publishers_accruals_and_licences(stack: DemoStac
     _login(c, stack.token("publisher"))
     page = c.get("/console/royalties").text
     assert f'<small id="sold-count">({len(all_sold)})</small>' in page
+
+
+def test_first_block_since_finds_the_first_block_at_or_after_a_time_across_gaps(tmp_path: Path) -> None:
+    import random
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from api.console.charts import first_block_since
+    from ledger.mirror.models import Block
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'blocks.sqlite'}")
+    Block.__table__.create(engine)
+    rng = random.Random(4)
+    numbers = sorted(rng.sample(range(1, 5000), 300)) + list(range(10_000_000, 10_000_050))  # gaps, and a far-away run
+    times, ts = [], 1_700_000_000
+    for _ in numbers:
+        ts += rng.choice((0, 0, 1, 2, 12))  # equal times too
+        times.append(ts)
+    with Session(engine) as s:
+        s.add_all(Block(number=n, hash="0x%064x" % n, parent_hash="0x%064x" % (n - 1), timestamp=t) for n, t in zip(numbers, times))
+        s.commit()
+        for probe in [times[0] - 5, *rng.sample(range(times[0], times[-1] + 1), 60), times[-1], times[-1] + 1]:
+            expected = next((n for n, t in zip(numbers, times) if t >= probe), None)
+            assert first_block_since(s, probe) == expected, probe
+    engine.dispose()
