@@ -28,6 +28,26 @@ def first_block_since(session: Session, ts: int) -> int | None:
     point reads; ``blocks.timestamp`` has no index, and this keeps every chart a bounded range
     scan on indexes keyed by block number (``raw_events``, ``ill_transitions``, accruals).
     Block numbers may have gaps (the mirror keeps the blocks it needs)."""
+    key = (id(session.get_bind()), int(ts))
+    hit = _FIRST_BLOCK.get(key)
+    if hit is not None:  # still the first one? (one read: the block and the one before it)
+        rows = session.execute(select(Block.number, Block.timestamp).where(Block.number <= hit).order_by(Block.number.desc()).limit(2)).all()
+        if rows and rows[0].number == hit and rows[0].timestamp >= ts and (len(rows) == 1 or rows[1].timestamp < ts):
+            return hit
+    found = _first_block_search(session, ts)
+    if found is not None:
+        if len(_FIRST_BLOCK) > 256:
+            _FIRST_BLOCK.clear()
+        _FIRST_BLOCK[key] = found
+    return found
+
+
+#: (engine, unix seconds) → first block at/after it; checked with one read before use (a rebuilt
+#: or rolled-back mirror just misses and searches again)
+_FIRST_BLOCK: dict[tuple[int, int], int] = {}
+
+
+def _first_block_search(session: Session, ts: int) -> int | None:
     lo, best = session.execute(select(func.min(Block.number), func.max(Block.number))).one()
     if lo is None or _block_time(session, best) < ts:
         return None
@@ -69,7 +89,7 @@ def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = No
     checkouts = (
         select(day, func.count())
         .select_from(RawEvent).join(Block, Block.number == RawEvent.block_number)
-        .where(RawEvent.block_number >= first, RawEvent.contract == "Lending", RawEvent.event == "LoanCheckedOut")
+        .where(RawEvent.block_number >= first, Block.number >= first, RawEvent.contract == "Lending", RawEvent.event == "LoanCheckedOut")
         .group_by(day)
     )
     t = IllTransition
@@ -87,10 +107,11 @@ def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = No
 
 
 def ill_by_status(session: Session, *, party: str | None = None, days: int = 90, now: datetime | None = None) -> list[tuple[str, int]]:
-    """Requests made in the last ``days`` days by current status: ``party``'s (as requester or
+    """Requests made since midnight ``days`` days ago (Asia/Shanghai) by current status: ``party``'s (as requester or
     supplier) or the consortium's. Counted in SQL on the (party,) requested-block indexes."""
     now = now or datetime.now(timezone.utc)
-    first = first_block_since(session, int(now.timestamp()) - days * 86400)
+    since = (now.astimezone(i18n.TZ) - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = first_block_since(session, int(since.timestamp()))
     if first is None:
         return []
     r = IllRequest
