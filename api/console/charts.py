@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.mirror.models import Block, IllRequest, IllTransition, RawEvent, RoyaltyAccrual, RoyaltyRollup
+from ledger.mirror.models import Block, DigitalLoan, IllRequest, IllTransition, RoyaltyAccrual, RoyaltyRollup
 from rights.periods import parse_period, utc_months_plan
 
 from ..services import reads
@@ -22,52 +22,54 @@ from . import i18n
 
 
 def first_block_since(session: Session, ts: int) -> int | None:
-    """The first mirrored block at or after ``ts`` (unix seconds), None if there is none.
+    """The first mirrored block at or after ``ts`` (unix seconds), None if there is none."""
+    return first_key_since(session, Block.number, Block.timestamp, ts)
 
-    Block times never go down, so a binary search on the primary key finds it in ~log2(span)
-    point reads; ``blocks.timestamp`` has no index, and this keeps every chart a bounded range
-    scan on indexes keyed by block number (``raw_events``, ``ill_transitions``, accruals).
-    Block numbers may have gaps (the mirror keeps the blocks it needs)."""
-    key = (id(session.get_bind()), int(ts))
-    hit = _FIRST_BLOCK.get(key)
-    if hit is not None:  # still the first one? (one read: the block and the one before it)
-        rows = session.execute(select(Block.number, Block.timestamp).where(Block.number <= hit).order_by(Block.number.desc()).limit(2)).all()
-        if rows and rows[0].number == hit and rows[0].timestamp >= ts and (len(rows) == 1 or rows[1].timestamp < ts):
+
+def first_key_since(session: Session, key: Any, time: Any, ts: int) -> int | None:
+    """The smallest ``key`` (an integer primary key column) whose ``time`` (unix seconds) is at or
+    after ``ts``, for a table where time never goes down as the key grows (blocks by number;
+    digital loans by id: the contract counts them). None if there is none.
+
+    A binary search on the key: ~log2(key span) point reads, and cached per (database, column,
+    ts) with one read to check the cached answer is still the first. Neither ``blocks.timestamp``
+    nor ``digital_loans.checked_out_at`` has an index (a new one needs a migration); this keeps
+    every chart a bounded range scan on an existing index. Keys may have gaps."""
+    ck = (id(session.get_bind()), str(key), int(ts))
+    hit = _FIRST_KEY.get(ck)
+    if hit is not None:  # still the first one? (one read: the row and the one before it)
+        rows = session.execute(select(key, time).where(key <= hit).order_by(key.desc()).limit(2)).all()
+        if rows and rows[0][0] == hit and rows[0][1] >= ts and (len(rows) == 1 or rows[1][1] < ts):
             return hit
-    found = _first_block_search(session, ts)
+    found = _first_key_search(session, key, time, ts)
     if found is not None:
-        if len(_FIRST_BLOCK) > 256:
-            _FIRST_BLOCK.clear()
-        _FIRST_BLOCK[key] = found
+        if len(_FIRST_KEY) > 256:
+            _FIRST_KEY.clear()
+        _FIRST_KEY[ck] = found
     return found
 
 
-#: (engine, unix seconds) → first block at/after it; checked with one read before use (a rebuilt
-#: or rolled-back mirror just misses and searches again)
-_FIRST_BLOCK: dict[tuple[int, int], int] = {}
+#: (database, column, unix seconds) → first key at/after it; checked with one read before use (a
+#: rebuilt or rolled-back mirror just misses and searches again)
+_FIRST_KEY: dict[tuple[int, str, int], int] = {}
 
 
-def _first_block_search(session: Session, ts: int) -> int | None:
-    lo, best = session.execute(select(func.min(Block.number), func.max(Block.number))).one()
-    if lo is None or _block_time(session, best) < ts:
+def _first_key_search(session: Session, key: Any, time: Any, ts: int) -> int | None:
+    lo, best = session.execute(select(func.min(key), func.max(key))).one()
+    if lo is None or session.execute(select(time).where(key == best)).scalar_one() < ts:
         return None
-    r = best  # invariant: ``best`` is a block at/after ts; any earlier one has a number in [lo, r)
+    lo, best = int(lo), int(best)
+    r = best  # invariant: ``best`` is at/after ts; any earlier answer lies in [lo, r)
     while lo < r:
         mid = (lo + r) // 2
-        at = session.execute(
-            select(Block.number, Block.timestamp).where(Block.number >= mid, Block.number < r).order_by(Block.number).limit(1)
-        ).one_or_none()
+        at = session.execute(select(key, time).where(key >= mid, key < r).order_by(key).limit(1)).one_or_none()
         if at is None:
             r = mid
-        elif at.timestamp >= ts:
-            best = r = at.number
+        elif at[1] >= ts:
+            best = r = int(at[0])
         else:
-            lo = at.number + 1
-    return int(best)
-
-
-def _block_time(session: Session, number: int) -> int:
-    return int(session.execute(select(Block.timestamp).where(Block.number == number)).scalar_one())
+            lo = int(at[0]) + 1
+    return best
 
 
 #: unix seconds → day number in Asia/Shanghai (UTC+8, no DST): the same expression in SQLite and PostgreSQL
@@ -77,7 +79,7 @@ def _shanghai_day(ts: Any) -> Any:
 
 def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = None) -> list[tuple[str, int]]:
     """Digital checkouts + ILL loans per day (Asia/Shanghai) over the last ``days`` days: counted in
-    SQL over the window's block range (``raw_events`` by block, ``ill_transitions`` by its key)."""
+    SQL over the window's key ranges (``digital_loans`` by loan id, ``ill_transitions`` by block)."""
     now = now or datetime.now(timezone.utc)
     start = (now.astimezone(i18n.TZ) - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     labels = [(start + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days)]
@@ -85,13 +87,10 @@ def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = No
     if first is None:
         return [(d[5:], 0) for d in labels]
     counts: Counter[int] = Counter()
-    day = _shanghai_day(Block.timestamp).label("day")
-    checkouts = (
-        select(day, func.count())
-        .select_from(RawEvent).join(Block, Block.number == RawEvent.block_number)
-        .where(RawEvent.block_number >= first, Block.number >= first, RawEvent.contract == "Lending", RawEvent.event == "LoanCheckedOut")
-        .group_by(day)
-    )
+    d = DigitalLoan
+    first_loan = first_key_since(session, d.loan_id, d.checked_out_at, int(start.timestamp()))
+    day = _shanghai_day(d.checked_out_at).label("day")
+    checkouts = select(day, func.count()).where(d.loan_id >= (first_loan if first_loan is not None else -1)).group_by(day)
     t = IllTransition
     tday = _shanghai_day(t.block_timestamp).label("day")
     ill_loans = (
@@ -99,29 +98,33 @@ def loans_per_day(session: Session, *, days: int = 14, now: datetime | None = No
         .where(t.block_number >= first, t.event == "StatusChanged", t.applied.is_(True), t.to_status == "Loaned")
         .group_by(tday)
     )
-    for q in (checkouts, ill_loans):
+    for q in (checkouts, ill_loans) if first_loan is not None else (ill_loans,):
         for d, n in session.execute(q):
             counts[int(d)] += int(n)
     epoch_day = (int(start.timestamp()) + 8 * 3600) // 86400
     return [(d[5:], counts.get(epoch_day + i, 0)) for i, d in enumerate(labels)]
 
 
-def ill_by_status(session: Session, *, party: str | None = None, days: int = 90, now: datetime | None = None) -> list[tuple[str, int]]:
-    """Requests made since midnight ``days`` days ago (Asia/Shanghai) by current status: ``party``'s (as requester or
-    supplier) or the consortium's. Counted in SQL on the (party,) requested-block indexes."""
-    now = now or datetime.now(timezone.utc)
-    since = (now.astimezone(i18n.TZ) - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    first = first_block_since(session, int(since.timestamp()))
-    if first is None:
-        return []
+#: the ILL chart counts the newest this many requests (the party's, or the consortium's)
+ILL_CHART_REQUESTS = 1000
+
+
+def ill_by_status(session: Session, *, party: str | None = None, newest: int = ILL_CHART_REQUESTS) -> list[tuple[str, int]]:
+    """The newest ``newest`` requests by current status: ``party``'s (as requester or supplier) or
+    the consortium's. Read backwards on the (party,) requested-block indexes, counted in SQL."""
     r = IllRequest
-    counts: Counter[str] = Counter()
-    base = select(r.status, func.count()).where(r.requested_block >= first).group_by(r.status)
-    queries = [base] if party is None else [base.where(r.requester == party), base.where(r.supplier == party, r.requester != party)]
-    for q in queries:
-        for status, n in session.execute(q):
-            counts[status] += int(n)
-    return [(s, counts[s]) for s in reads.ILL_STATUS[1:] if counts.get(s)]
+    order = (r.requested_block.desc(), r.request_id.desc())
+    if party is None:
+        parts = [select(r.status, r.requested_block, r.request_id).order_by(*order).limit(newest)]
+    else:
+        parts = [select(r.status, r.requested_block, r.request_id).where(r.requester == party).order_by(*order).limit(newest),
+                 select(r.status, r.requested_block, r.request_id).where(r.supplier == party, r.requester != party).order_by(*order).limit(newest)]
+    rows: list[tuple[str, int, int]] = []
+    for q in parts:
+        rows += [(st, int(b), int(i)) for st, b, i in session.execute(q)]
+    rows.sort(key=lambda x: (x[1], x[2]), reverse=True)
+    counts = Counter(st for st, _, _ in rows[:newest])
+    return [(st, counts[st]) for st in reads.ILL_STATUS[1:] if counts.get(st)]
 
 
 def month_keys(now: datetime, months: int) -> list[str]:

@@ -381,7 +381,7 @@ def terms_attach(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecke
 # ------------------------------------------------------------------------------ publisher: royalties, licences sold, statements
 
 
-#: licences sold listed on the royalties page (newest first; the total is shown beside)
+#: licences sold listed on the royalties page (newest first; the page says when there are more)
 SOLD_SHOWN = 200
 
 
@@ -389,8 +389,8 @@ SOLD_SHOWN = 200
 def royalties(request: Request, session: SessionDep, me: Member) -> Response:
     require(me, "publisher")
     bal = reads.royalty_balance(session, me.account)
-    sold, sold_total = royalty_summary.licences_sold(session, me.account, limit=SOLD_SHOWN)
-    return render(request, "royalties.html", me=me, balance=bal, sold=sold, sold_total=sold_total,
+    sold, sold_more = royalty_summary.licences_sold(session, me.account, limit=SOLD_SHOWN)
+    return render(request, "royalties.html", me=me, balance=bal, sold=sold, sold_more=sold_more,
                   titles=_titles(session, sorted({x["work_id"] for x in sold})), members=_members_by_account(session),
                   statements=royalty_summary.statement_months(session, me.account))
 
