@@ -18,7 +18,7 @@ payments with accruals and monthly rollups): the demo library CN-330000-ZJL is o
 libraries (~10k loans, ~830 licences) and one of 600 ILL libraries (~1.3k requests), the demo
 publisher PUB-ZJRM one of 30 (~3.3k works, ~1.7k payments a year). The five pages are timed again
 as those members. Env: LIBLEDGER_TEST_PG_URL (admin URL), BENCH_WORKS, BENCH_LOANS, BENCH_ILL,
-BENCH_N (requests per page), BENCH_BIG=0 (demo data only).
+BENCH_N (requests per page), BENCH_PARTS (default demo,payouts,big).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ ADMIN = os.environ.get("LIBLEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1
 N_WORKS = int(os.environ.get("BENCH_WORKS", 100_000))
 N_LOANS = int(os.environ.get("BENCH_LOANS", 600_000))
 N_ILL = int(os.environ.get("BENCH_ILL", 400_000))
-BIG = os.environ.get("BENCH_BIG", "1") != "0"
+#: which parts run: demo (pages on the demo data), payouts, big (pages on the 1M-record mirror)
+PARTS = set(os.environ.get("BENCH_PARTS", "demo,payouts,big").split(","))
 WARMUP = 10
 #: (name, role, console page, API baseline of the same data)
 PAGES = [
@@ -111,9 +112,11 @@ def main() -> None:
                 rt.indexer.stop()
                 if rt.indexer_thread is not None:
                     rt.indexer_thread.join(timeout=10)
-            pages(stack, "libledger demo (5 libraries, 3 publishers, 12 works, ILL in every status), PostgreSQL")
-            payouts(stack)
-            if not BIG:
+            if "demo" in PARTS:
+                pages(stack, "libledger demo (5 libraries, 3 publishers, 12 works, ILL in every status), PostgreSQL")
+            if "payouts" in PARTS:
+                payouts(stack)
+            if "big" not in PARTS:
                 return
             libs = [rt.address_of(AS["library"])] + synthetic(0xA, 59)
             ill_libs = [rt.address_of(AS["library"])] + synthetic(0xB, 599)
