@@ -382,7 +382,7 @@ def terms_attach(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecke
 
 
 #: licences sold listed on the royalties page (newest first; the page says when there are more)
-SOLD_SHOWN = 200
+SOLD_SHOWN = 50
 
 
 @router.get("/royalties")

@@ -16,7 +16,7 @@ from ..services.reads.licences import licence_dict
 from . import charts, i18n
 
 #: the statement months listed (the newest; older statements stay downloadable by URL and CLI)
-STATEMENT_MONTHS = 24
+STATEMENT_MONTHS = 12
 
 
 def licences_sold(session: Session, account: str, *, limit: int = 200) -> tuple[list[dict[str, Any]], bool]:
