@@ -15,7 +15,6 @@ BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BE
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import secrets
@@ -24,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from bench._mirror_data import BASE_ID, ill_id, load_mirror  # noqa: E402
 from bench._stack import emit, stack  # noqa: E402
 
 N_WORKS = int(os.environ.get("BENCH_WORKS", 100_000))
@@ -45,119 +44,12 @@ N_WRITES = int(os.environ.get("BENCH_WRITES", 300))
 WORKERS = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 48))  # keep-alive connections of the load generator
 ADMIN = os.environ.get("LIBLEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BASE_ID = 10_000_000  # synthetic ids start here, far from the real ones written first
-BASE_BLOCK = 10_000_000  # synthetic block numbers, far above the real chain's
-TS0 = 1_800_000_000  # synthetic block times (unix seconds)
 
 
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _copy(conn: psycopg.Connection, table: Any, rows: Iterator[dict[str, Any]]) -> int:
-    """COPY ``rows`` (dicts by column name) into ``table`` (a SQLAlchemy Table); returns the count."""
-    cols = [c.name for c in table.columns]
-    n = 0
-    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, cols)))) as cp:
-        for r in rows:
-            cp.write_row([r[c] for c in cols])
-            n += 1
-    return n
-
-
-def ill_id(i: int) -> int:
-    """Synthetic 96-bit request ids (the contract's ids are the top 96 bits of a hash)."""
-    return 2**95 + i * 7919
-
-
-def load_mirror(dsn: str, libs: list[str], pubs: list[str]) -> dict[str, int]:
-    """COPY synthetic rows into the projections (+ raw/record events and blocks for provenance)."""
-    from ledger.mirror.models import Block, DigitalLoan, IllRequest, IllTransition, Licence, RawEvent, RecordEvent, Work, WorkPayee
-
-    rng = random.Random(7)
-    first_block, per_block = BASE_BLOCK, 200
-    n_licences = max(1, N_LOANS // 12)
-    counts: dict[str, int] = {}
-
-    def blk(i: int) -> int:
-        return first_block + i // per_block
-
-    def works() -> Iterator[dict[str, Any]]:
-        for i in range(N_WORKS):
-            wid = BASE_ID + i
-            yield {"work_id": wid, "content_hash": "0x%064x" % wid, "iscc_code": "0x%032x" % rng.getrandbits(128), "metadata_uri": f"ipfs://bench/{wid}",
-                   "holder": pubs[i % len(pubs)], "status": "Active", "payee_count": 1, "last_dispute_id": 0, "revoked_to": None,
-                   "registered_block": blk(2 * i), "registered_at": TS0 + i, "registered_tx": "0x%064x" % (2 * i), "block_number": blk(2 * i + 1)}
-
-    def payees() -> Iterator[dict[str, Any]]:
-        for i in range(N_WORKS):
-            yield {"work_id": BASE_ID + i, "position": 0, "payee": pubs[i % len(pubs)], "bps": 10000, "block_number": blk(2 * i + 1)}
-
-    def work_events() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        for i in range(N_WORKS):
-            wid, holder = BASE_ID + i, pubs[i % len(pubs)]
-            for j, (event, args) in enumerate((
-                ("WorkRegistered", {"workId": wid, "contentHash": "0x%064x" % wid, "holder": holder, "isccCode": "0x%032x" % i, "metadataURI": f"ipfs://bench/{wid}"}),
-                ("PayeesSet", {"workId": wid, "payees": [holder], "bps": [10000]}),
-            )):
-                k = 2 * i + j
-                b, li = blk(k), k % per_block
-                raw = {"block_hash": "0x%064x" % b, "log_index": li, "block_number": b, "tx_hash": "0x%064x" % k, "tx_index": 0,
-                       "address": "0x" + "00" * 20, "contract": "Works", "event": event, "args": json.dumps(args), "topics": "", "data": "0x"}
-                yield raw, {"record_kind": "work", "record_id": wid, "block_number": b, "log_index": li}
-
-    def blocks() -> Iterator[dict[str, Any]]:
-        for b in range(first_block, blk(2 * N_WORKS) + 1):
-            yield {"number": b, "hash": "0x%064x" % b, "parent_hash": "0x%064x" % (b - 1), "timestamp": TS0 + (b - first_block) * 2}
-
-    def licences() -> Iterator[dict[str, Any]]:
-        for i in range(n_licences):
-            yield {"licence_id": BASE_ID + i, "holder": libs[i % len(libs)], "work_id": BASE_ID + i % N_WORKS, "terms_id": 1, "copies": 5,
-                   "active_loans": 0, "total_loans": 12, "ill_loans": 0, "valid_until": 0, "gross_paid": 10_000, "pool_id": 0, "subsidy": 0,
-                   "acquired_block": BASE_BLOCK, "acquired_at": TS0, "acquired_tx": "0x%064x" % i, "block_number": BASE_BLOCK}
-
-    def loans() -> Iterator[dict[str, Any]]:
-        for i in range(N_LOANS):
-            lic = i % n_licences
-            yield {"loan_id": BASE_ID + i, "licence_id": BASE_ID + lic, "library": libs[lic % len(libs)], "ref": "0x%064x" % i,
-                   "due_at": TS0 + 14 * 86400, "charge": 0, "status": "Returned" if i % 3 else "Active", "checked_out_block": BASE_BLOCK + i // 50,
-                   "checked_out_at": TS0 + i, "checked_out_tx": "0x%064x" % i, "closed_by": None, "closed_at": None, "block_number": BASE_BLOCK + i // 50}
-
-    def ill() -> Iterator[dict[str, Any]]:
-        for i in range(N_ILL):
-            req, sup = libs[i % len(libs)], libs[(i + 1) % len(libs)]
-            yield {"request_id": ill_id(i), "requester": req, "supplier": sup, "borrower": req, "own_id": "0x%064x" % i, "status": "WillSupply",
-                   "service": "Loan", "item_kind": "Bibliographic", "item": "0x%064x" % i, "max_cost": 1000, "need_before": 0, "due_date": 0,
-                   "cancel_pending": False, "renew_pending": False, "received": False, "return_shipped": False, "lost_reported": False,
-                   "found": False, "licence_id": 0, "retry_of": 0, "lending_charged": 0, "lending_refunded": 0, "replacement_charged": 0,
-                   "replacement_refunded": 0, "requested_block": BASE_BLOCK + i // 20, "requested_at": TS0 + i, "requested_tx": "0x%064x" % i,
-                   "block_number": BASE_BLOCK + i // 20 + 1}
-
-    def transitions() -> Iterator[dict[str, Any]]:
-        for i in range(N_ILL):
-            yield {"block_number": BASE_BLOCK + i // 20 + 1, "log_index": i % 20, "tx_hash": "0x%064x" % i, "block_timestamp": TS0 + i,
-                   "request_id": ill_id(i), "event": "StatusChanged", "actor": libs[(i + 1) % len(libs)], "from_status": "RequestReceived",
-                   "to_status": "WillSupply", "applied": True, "action": None, "accepted": None, "reason_scheme": 0, "reason_code": 0,
-                   "due_date": 0, "forward_to": None, "amount": None}
-
-    with psycopg.connect(dsn) as conn:
-        counts["works"] = _copy(conn, Work.__table__, works())
-        counts["work_payees"] = _copy(conn, WorkPayee.__table__, payees())
-        pairs = list(work_events())
-        counts["raw_events"] = _copy(conn, RawEvent.__table__, (r for r, _ in pairs))
-        counts["record_events"] = _copy(conn, RecordEvent.__table__, (e for _, e in pairs))
-        del pairs
-        counts["blocks"] = _copy(conn, Block.__table__, blocks())
-        counts["licences"] = _copy(conn, Licence.__table__, licences())
-        counts["digital_loans"] = _copy(conn, DigitalLoan.__table__, loans())
-        counts["ill_requests"] = _copy(conn, IllRequest.__table__, ill())
-        counts["ill_transitions"] = _copy(conn, IllTransition.__table__, transitions())
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("ANALYZE")
-    return counts
 
 
 def sql_baselines(dsn: str) -> None:
@@ -359,7 +251,7 @@ def main() -> None:
             t0 = time.perf_counter()
             libs = [a.address for a in st.libraries]
             pubs = [p.address for p in st.publishers]
-            info = load_mirror(dsn, libs, pubs)
+            info = load_mirror(dsn, libs, pubs, n_works=N_WORKS, n_loans=N_LOANS, n_ill=N_ILL)
             emit("api_mirror_load", value=round(time.perf_counter() - t0, 1), unit="s", rows=info, works=N_WORKS, loans=N_LOANS,
                  ill_requests=N_ILL, load=os.getloadavg(),
                  note="synthetic rows COPYed straight into the projection tables (+ raw_events/record_events for provenance), not through the indexer")

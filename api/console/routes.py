@@ -25,7 +25,7 @@ from ..problems import Problem, ledger_problem
 from ..services import audit as audit_service
 from ..services import reads, statements, writes
 from ..tokens import WorkCatalogue
-from . import charts, i18n, ill_actions, payouts_run, registration
+from . import charts, i18n, ill_actions, payouts_run, registration, royalty_summary
 from .web import (
     CSRF_COOKIE, LANG_COOKIE, PREFIX, TOKEN_COOKIE, CsrfChecked, Member, SignInRequired, back, console_member, lang_of, render,
     require, set_cookie,
@@ -160,9 +160,8 @@ def set_lang(request: Request, _csrf: CsrfChecked, lang: Annotated[str, Form()],
 def overview(request: Request, session: SessionDep, me: Member) -> Response:
     t = i18n.translator(lang_of(request))
     party = None if ({"auditor", "platform"} & me.roles or "library" not in me.roles) else me.account
-    reqs, _ = reads.list_ill(session, limit=200, cursor=None, party=party)
     loans = charts.bars(charts.loans_per_day(session), title=t("chart.loans_per_day"))
-    ill = charts.bars([(t("ill.status." + s), n) for s, n in charts.ill_by_status(reqs)], title=t("chart.ill_by_status"))
+    ill = charts.bars([(t("ill.status." + s), n) for s, n in charts.ill_by_status(session, party=party)], title=t("chart.ill_by_status"))
     own = me.account if "publisher" in me.roles else None
     roy = charts.bars(charts.royalties_per_month(session, account=own), title=t("chart.royalties_per_month"), value_label=i18n.money)
     return render(request, "overview.html", me=me, charts=[loans, ill, roy])
@@ -382,37 +381,18 @@ def terms_attach(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfChecke
 # ------------------------------------------------------------------------------ publisher: royalties, licences sold, statements
 
 
-def _accruals(session: Session, account: str) -> list[dict[str, Any]]:
-    items, _ = reads.royalty_accruals(session, account, limit=500, cursor=None)
-    return items
-
-
-def _statements(accruals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    months: dict[str, dict[str, Any]] = {}
-    for a in accruals:
-        m = months.setdefault(i18n.month_in_shanghai(a["at"]), {"month": i18n.month_in_shanghai(a["at"]), "payments": 0, "gross": 0, "fee": 0, "amount": 0})
-        m["payments"] += 1
-        m["gross"] += a["gross"]
-        m["fee"] += a["fee"]
-        m["amount"] += a["amount"]
-    current = i18n.month_in_shanghai(datetime.now(timezone.utc))
-    for m in months.values():
-        m["open"] = m["month"] >= current  # a signed statement exists once the month is over
-    return sorted(months.values(), key=lambda m: m["month"], reverse=True)
+#: licences sold listed on the royalties page (newest first; the page says when there are more)
+SOLD_SHOWN = 50
 
 
 @router.get("/royalties")
 def royalties(request: Request, session: SessionDep, me: Member) -> Response:
     require(me, "publisher")
     bal = reads.royalty_balance(session, me.account)
-    my_works, _ = reads.list_works(session, limit=200, cursor=None, holder=me.account)
-    sold: list[dict[str, Any]] = []
-    for w in my_works:
-        lics, _ = reads.list_licences(session, limit=50, cursor=None, work_id=w["id"])
-        sold += lics
-    accr = _accruals(session, me.account)
-    return render(request, "royalties.html", me=me, balance=bal, sold=sold, titles=_titles(session, [w["id"] for w in my_works]),
-                  members=_members_by_account(session), statements=_statements(accr))
+    sold, sold_more = royalty_summary.licences_sold(session, me.account, limit=SOLD_SHOWN)
+    return render(request, "royalties.html", me=me, balance=bal, sold=sold, sold_more=sold_more,
+                  titles=_titles(session, sorted({x["work_id"] for x in sold})), members=_members_by_account(session),
+                  statements=royalty_summary.statement_months(session, me.account))
 
 
 @router.get("/royalties/statement/{month}.{fmt}")
@@ -422,11 +402,37 @@ def statement(request: Request, rt: RuntimeDep, session: SessionDep, me: Member,
     if fmt not in statements.FORMATS:
         raise Problem(404, "not-found", "Not found", "statements come as .json, .csv or .pdf")
     period = statements.period_of_label(month)
-    signed = statements.signed_statements(rt, session, period, only=me.account).payees
-    if not signed:
-        raise Problem(404, "not-found", "Not found", f"no royalties for {me.member} in {period.label}")
-    doc = next(iter(signed.values()))
+    doc = _stored_statement(request, rt, session, period, me.account)
+    if doc is None:
+        signed = statements.signed_statements(rt, session, period, only=me.account).payees
+        if not signed:
+            raise Problem(404, "not-found", "Not found", f"no royalties for {me.member} in {period.label}")
+        doc = next(iter(signed.values()))
     return _statement_file(doc, fmt, name=f"statement-{me.member}-{period.label}", payee_name=me.name)
+
+
+def _stored_statement(request: Request, rt: Any, session: Session, period: Any, account: str) -> dict[str, Any] | None:
+    """``account``'s signed statement from the month's last finished payouts run, if there is one,
+    its signature checks out with the platform's key and its net still equals the mirror's
+    (``royalty_rollups``) — otherwise None and the caller reconciles afresh."""
+    from ledger.payouts import period_totals
+    from rights.statement import StatementInvalid, verify
+
+    run = payouts_run.runs_of(request.app).last_done(period.label)
+    doc = run.document(account) if run is not None else None
+    if doc is None:
+        return None
+    key = statements.platform_signing_key(rt).verify_key.encode().hex()
+    try:
+        body = verify(doc, {key})
+    except StatementInvalid as exc:
+        payouts_run.log.warning("stored statement of %s for %s in run %s does not verify (%s): reconciling afresh", account, period.label, run.run_id, exc)
+        return None
+    if body.get("payee", "").lower() != account.lower() or body.get("period") != period.label:
+        return None
+    if body["totals"]["net"] != period_totals(session, period).by_payee.get(body["payee"], 0):
+        return None  # the mirror moved since the run (rebuilt, repaired, or wrong): the fresh reconciliation says which
+    return doc
 
 
 def _statement_file(signed: dict[str, Any], fmt: str, *, name: str, payee_name: str = "") -> Response:
@@ -560,7 +566,7 @@ def payouts_start(request: Request, rt: RuntimeDep, me: Member, _csrf: CsrfCheck
 def _run(request: Request, month: str) -> payouts_run.PayoutRun:
     run = payouts_run.runs_of(request.app).get(statements.period_of_label(month).label)
     if run is None:
-        raise Problem(404, "not-found", "Not found", f"no payouts run for {month} since this service started")
+        raise Problem(404, "not-found", "Not found", f"no payouts run for {month}")
     return run
 
 
@@ -587,11 +593,14 @@ def payouts_file(request: Request, session: SessionDep, me: Member, month: str, 
     """A signed statement of the finished run: a payee's (by account) or the platform summary (``platform.json``)."""
     require(me, "platform")
     run = _run(request, month)
-    if run.result is None or fmt not in statements.FORMATS:
+    if run.state != "done" or fmt not in statements.FORMATS:
         raise Problem(404, "not-found", "Not found", f"no signed statements for {month} (yet)")
-    if name == "platform" and fmt == "json" and run.result.platform is not None:
-        return _statement_file(run.result.platform, fmt, name=f"statement-platform-{month}")
-    doc = next((d for a, d in run.result.payees.items() if a.lower() == name.lower()), None)
+    if name == "platform":
+        summary = run.document("platform") if fmt == "json" else None
+        if summary is None:
+            raise Problem(404, "not-found", "Not found", "the platform summary comes as platform.json")
+        return _statement_file(summary, fmt, name=f"statement-platform-{month}")
+    doc = run.document(name)
     if doc is None:
         raise Problem(404, "not-found", "Not found", f"no statement for {name} in {month}")
     who = _members_by_account(session).get(doc["statement"]["payee"], {})

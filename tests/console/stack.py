@@ -73,21 +73,25 @@ class DemoStack:
 
 
 @contextmanager
-def demo_stack(data: Path) -> Iterator[DemoStack]:
+def demo_stack(data: Path, *, database_url: str | None = None, at: float | None = None, to_now: bool = True) -> Iterator[DemoStack]:
+    """The stack on ``data`` (its mirror in SQLite there, or at ``database_url``: an empty database).
+    The demo is seeded six hours before the month of ``at`` (default now) begins; with ``to_now``
+    the chain's clock then moves to now (the benchmark keeps it there, to add later history itself)."""
     port = _free_port()
     settings = ApiSettings(anvil_port=port, rpc_url=f"http://127.0.0.1:{port}", data_dir=data, keystore_password="console-test",
-                           write_wait_timeout=30.0, token_cache_seconds=0.0, key_passphrase=KEY_PASSPHRASE)
+                           write_wait_timeout=30.0, token_cache_seconds=0.0, key_passphrase=KEY_PASSPHRASE, database_url=database_url)
     log = open(data / "anvil.log", "wb")
-    genesis = month_start(time.time()) - 6 * 3600
+    genesis = month_start(time.time() if at is None else at) - 6 * 3600
     proc = subprocess.Popen(node.anvil_command(settings, port=port) + ["--timestamp", str(genesis)], stdout=log, stderr=subprocess.STDOUT)
     server = thread = rt = None
     try:
         node.wait_ready(settings.rpc_url)
         deploy(settings, accounts.signer(settings, "governor"), config=default_dev_config(), signer_for=lambda k: accounts.signer(settings, k))
         tokens = demo.seed(settings, console=Console(file=io.StringIO()))
-        with Rpc(settings.rpc_url) as rpc:  # the demo's month is over: the clock moves to now
-            rpc.call("evm_setNextBlockTimestamp", [max(int(time.time()), genesis + 7 * 3600)])
-            rpc.call("evm_mine")
+        if to_now:
+            with Rpc(settings.rpc_url) as rpc:  # the demo's month is over: the clock moves to now
+                rpc.call("evm_setNextBlockTimestamp", [max(int(time.time()), genesis + 7 * 3600)])
+                rpc.call("evm_mine")
         rt = Runtime.open(settings)
         app = create_app(settings, runtime=rt, start_indexer=True)
         http_port = _free_port()

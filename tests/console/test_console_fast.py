@@ -358,3 +358,200 @@ def test_registration_confirms_only_the_checked_upload(stack: DemoStack) -> None
     assert not stack.runtime.chain.contract("Works").call("workIdOf", bytes.fromhex(content_hash[2:]))
     assert c.post("/console/works", data=form | {"creators": " "}, follow_redirects=False).status_code == 422
     assert c.post("/console/works", data=form | {"upload": "0" * 32}, follow_redirects=False).status_code == 404
+
+
+# ------------------------------------------------------------------------------ payouts runs kept under the data dir
+
+
+def test_a_payouts_run_survives_a_restart_and_serves_the_publishers_statement(stack: DemoStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.config import ApiSettings
+    from api.main import create_app
+    from api.runtime import Runtime
+    from api.services import statements as statement_service
+    from ledger.payouts import period_totals
+    from rights.statement import verify
+
+    month = demo_month()
+    p = TestClient(stack.app)
+    _login(p, stack.token("platform"))
+    assert p.post("/console/platform/payouts", data={"csrf": p.cookies.get("ll_csrf"), "month": month}, follow_redirects=False).status_code == 303
+    run = payouts_run.runs_of(stack.app).get(month)
+    assert run is not None and run.thread is not None
+    run.thread.join(120)
+    assert run.state == "done", run.error
+    account = stack.runtime.address_of("PUB-ZJRM")
+    with stack.runtime.sessions() as s:
+        net = period_totals(s, parse_period(month, "Asia/Shanghai")).by_payee[account]
+
+    # a fresh runtime and app on the same data dir (a restarted service, or another worker)
+    rt2 = Runtime.open(ApiSettings(**stack.settings.model_dump()))
+    try:
+        app2 = create_app(stack.settings, runtime=rt2, start_indexer=False)
+        assert payouts_run.runs_of(app2) is not payouts_run.runs_of(stack.app)
+        again = payouts_run.runs_of(app2).get(month)
+        assert again is not None and again.run_id == run.run_id and again.state == "done" and again.thread is None
+        p2 = TestClient(app2)
+        _login(p2, stack.token("platform"))
+        page = p2.get(f"/console/platform/payouts/{month}")
+        assert page.status_code == 200 and 'data-state="done"' in page.text and f'data-payee="{account}"' in page.text
+        assert f"/console/platform/payouts/{month}" in p2.get("/console/platform").text
+        stored = verify(p2.get(f"/console/platform/payouts/{month}/{account}.json").content)
+        assert stored["payee"] == account and stored["totals"]["net"] == net
+        assert verify(p2.get(f"/console/platform/payouts/{month}/platform.json").content)["kind"] == "platform"
+
+        # the publisher's download is the stored run's document: no reconciliation happens for it
+        def no_reconcile(*_a: object, **_k: object) -> None:
+            raise AssertionError("the statement was reconciled again instead of served from the stored run")
+
+        monkeypatch.setattr(statement_service, "reconcile", no_reconcile)
+        pub = TestClient(app2)
+        _login(pub, stack.token("publisher"))
+        r = pub.get(f"/console/royalties/statement/{month}.json")
+        assert r.status_code == 200 and json.loads(r.content) == json.loads((again.dir / "statements" / f"{account.lower()}.json").read_text())
+        assert pub.get(f"/console/royalties/statement/{month}.pdf").content.startswith(b"%PDF")
+
+        # a stored document whose signature no longer checks out is not served: the month is reconciled afresh
+        path = again.dir / "statements" / f"{account.lower()}.json"
+        good = path.read_text()
+        doc = json.loads(good)
+        doc["statement"]["totals"]["net"] += 1
+        path.write_text(json.dumps(doc))
+        try:
+            with pytest.raises(AssertionError, match="reconciled again"):
+                pub.get(f"/console/royalties/statement/{month}.json")
+        finally:
+            path.write_text(good)
+        monkeypatch.undo()
+        fresh = pub.get(f"/console/royalties/statement/{month}.json")
+        assert fresh.status_code == 200 and verify(fresh.content)["totals"]["net"] == net
+    finally:
+        rt2.close()
+
+
+def test_a_run_left_running_by_a_stopped_service_shows_as_interrupted(stack: DemoStack) -> None:
+    label = "2001-02"  # a month of its own: no other test runs payouts for it
+    runs = payouts_run.PayoutRuns(stack.settings.data_path / "payouts")
+    run_id = "000000000000001-dead00"
+    left = payouts_run.PayoutRun(period=parse_period(label, "Asia/Shanghai"), started_by="platform", dir=runs.root / label / run_id,
+                                 run_id=run_id, step="balances", done=3, total=9)
+    left.save()  # as a process that died mid-run left it: "running", and nobody holds the month's lock
+    fresh = payouts_run.PayoutRuns(stack.settings.data_path / "payouts").get(label)
+    assert fresh is not None and fresh.state == "failed" and fresh.error == payouts_run.INTERRUPTED and fresh.document("platform") is None
+    c = TestClient(stack.app)
+    _login(c, stack.token("platform"))
+    frag = c.get(f"/console/platform/payouts/{label}/status").text
+    assert 'data-state="failed"' in frag and "hx-trigger" not in frag
+
+
+# ------------------------------------------------------------------------------ charts and royalty summaries: SQL over bounded windows
+
+
+def test_charts_agree_with_a_plain_count_of_the_chain_events(stack: DemoStack) -> None:
+    """Each chart, counted in SQL over a block window, equals the naive fold of every raw event."""
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from api.console import charts
+    from ledger.mirror.models import Block, IllRequest, RawEvent
+
+    now = datetime.now(timezone.utc)
+    with stack.runtime.sessions() as s:
+        events = [(e, int(ts)) for e, ts in s.execute(select(RawEvent, Block.timestamp).join(Block, Block.number == RawEvent.block_number))]
+        per_day: Counter[str] = Counter()
+        for e, ts in events:
+            if (e.contract, e.event) == ("Lending", "LoanCheckedOut") or (
+                (e.contract, e.event) == ("InterlibraryLoan", "StatusChanged") and int(e.args["to"]) == reads.ILL_STATUS.index("Loaned")
+            ):
+                per_day[i18n.day_in_shanghai(ts)[5:]] += 1
+        days = charts.loans_per_day(s, now=now)
+        assert len(days) == 14 and sum(n for _, n in days) > 0
+        assert days == [(d, per_day.get(d, 0)) for d, _ in days]
+
+        lib = stack.runtime.address_of("CN-330000-ZJL")
+        mine = Counter(r.status for r in s.scalars(select(IllRequest).where((IllRequest.requester == lib) | (IllRequest.supplier == lib))))
+        assert charts.ill_by_status(s, party=lib) == [(st, mine[st]) for st in reads.ILL_STATUS[1:] if mine.get(st)] and mine
+        everyone = Counter(s.scalars(select(IllRequest.status)))
+        assert dict(charts.ill_by_status(s)) == dict(everyone)
+        newest = s.execute(select(IllRequest.status).order_by(IllRequest.requested_block.desc(), IllRequest.request_id.desc()).limit(2)).scalars().all()
+        assert dict(charts.ill_by_status(s, newest=2)) == dict(Counter(newest))
+
+        pub = stack.runtime.address_of("PUB-ZJRM")
+        gross: Counter[str] = Counter()
+        own: Counter[str] = Counter()
+        for e, ts in events:
+            if (e.contract, e.event) == ("Royalties", "RoyaltyPaid"):
+                a = e.args
+                gross[i18n.month_in_shanghai(ts)[2:]] += int(a["gross"])
+                own[i18n.month_in_shanghai(ts)[2:]] += sum(int(n) for p, n in zip(a["payees"], a["nets"]) if p == pub)
+                own[i18n.month_in_shanghai(ts)[2:]] += int(a["fee"]) if a.get("feeRecipient") == pub else 0
+        for account, expected in ((None, gross), (pub, own)):
+            months = charts.royalties_per_month(s, account=account, now=now)
+            assert len(months) == 12 and sum(v for _, v in months) > 0
+            assert months == [(m, expected.get(m, 0)) for m, _ in months]
+
+
+def test_royalty_summary_is_the_publishers_accruals_and_licences(stack: DemoStack) -> None:
+    from sqlalchemy import select
+
+    from api.console import royalty_summary
+    from ledger.mirror.models import Licence, Work
+
+    pub = stack.runtime.address_of("PUB-ZJRM")
+    with stack.runtime.sessions() as s:
+        items, _ = reads.royalty_accruals(s, pub, limit=500, cursor=None)
+        expected: dict[str, list[int]] = {}
+        for a in items:
+            m = expected.setdefault(i18n.month_in_shanghai(a["at"]), [0, 0, 0, 0])
+            m[0] += 1
+            m[1] += a["gross"]
+            m[2] += a["fee"]
+            m[3] += a["amount"]
+        got = royalty_summary.statement_months(s, pub)
+        assert got and {m["month"]: [m["payments"], m["gross"], m["fee"], m["amount"]] for m in got} == expected
+        assert [m["month"] for m in got] == sorted(expected, reverse=True)
+
+        works = set(s.scalars(select(Work.work_id).where(Work.holder == pub)))
+        all_sold = sorted(s.scalars(select(Licence.licence_id).where(Licence.work_id.in_(works))), reverse=True)
+        sold, more = royalty_summary.licences_sold(s, pub)
+        assert len(all_sold) > 1 and [x["id"] for x in sold] == all_sold and not more
+        few, more = royalty_summary.licences_sold(s, pub, limit=1)
+        assert [x["id"] for x in few] == all_sold[:1] and more
+    c = TestClient(stack.app)
+    _login(c, stack.token("publisher"))
+    page = c.get("/console/royalties").text
+    assert f'<small id="sold-count">({len(all_sold)})</small>' in page
+
+
+def test_first_block_since_finds_the_first_block_at_or_after_a_time_across_gaps(tmp_path: Path) -> None:
+    import random
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from api.console.charts import first_block_since
+    from ledger.mirror.models import Block
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'blocks.sqlite'}")
+    Block.__table__.create(engine)
+    rng = random.Random(4)
+    numbers = sorted(rng.sample(range(1, 5000), 300)) + list(range(10_000_000, 10_000_050))  # gaps, and a far-away run
+    times, ts = [], 1_700_000_000
+    for _ in numbers:
+        ts += rng.choice((0, 0, 1, 2, 12))  # equal times too
+        times.append(ts)
+    with Session(engine) as s:
+        s.add_all(Block(number=n, hash="0x%064x" % n, parent_hash="0x%064x" % (n - 1), timestamp=t) for n, t in zip(numbers, times))
+        s.commit()
+        probes = [times[0] - 5, *rng.sample(range(times[0], times[-1] + 1), 60), times[-1], times[-1] + 1]
+        for probe in probes * 2:  # the second time from the cache, checked against the table
+            expected = next((n for n, t in zip(numbers, times) if t >= probe), None)
+            assert first_block_since(s, probe) == expected, probe
+        # a block appears before the cached answer, at the same time (a rebuilt mirror): the cache is not trusted
+        i = next(k for k in range(1, 300) if numbers[k] - numbers[k - 1] > 1 and times[k - 1] < times[k])
+        assert first_block_since(s, times[i]) == numbers[i]
+        s.add(Block(number=numbers[i] - 1, hash="0x" + "ab" * 32, parent_hash="0x" + "cd" * 32, timestamp=times[i]))
+        s.commit()
+        assert first_block_since(s, times[i]) == numbers[i] - 1
+    engine.dispose()
