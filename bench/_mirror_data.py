@@ -193,7 +193,7 @@ def load_mirror(dsn: str, libs: list[str], pubs: list[str], *, n_works: int = 10
         for i in range(n_loans):
             ts, b = loan_at(i)
             lic = i % n_licences
-            yield raw(b, 1_000_000 + i, 1_000_000 + i, "Lending", "LoanCheckedOut",
+            yield raw(b, 1_000_000 + i, 1_000_000 + i, "Licensing", "LoanCheckedOut",
                       {"loanId": BASE_ID + i, "licenceId": BASE_ID + lic, "library": libs[lic % len(libs)], "dueAt": ts + 14 * 86400})
         for i in range(n_ill):
             _ts, _b, last = ill_at(i)

@@ -461,7 +461,7 @@ def test_charts_agree_with_a_plain_count_of_the_chain_events(stack: DemoStack) -
         events = [(e, int(ts)) for e, ts in s.execute(select(RawEvent, Block.timestamp).join(Block, Block.number == RawEvent.block_number))]
         per_day: Counter[str] = Counter()
         for e, ts in events:
-            if (e.contract, e.event) == ("Lending", "LoanCheckedOut") or (
+            if (e.contract, e.event) == ("Licensing", "LoanCheckedOut") or (
                 (e.contract, e.event) == ("InterlibraryLoan", "StatusChanged") and int(e.args["to"]) == reads.ILL_STATUS.index("Loaned")
             ):
                 per_day[i18n.day_in_shanghai(ts)[5:]] += 1
