@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from ledger.mirror.models import IllRequest, IllTransition
 
 from ...problems import Problem
-from .common import ILL_ACTION, ILL_STATUS, encode_cursor, iso, keyset, name_of, not_found, record_events, trail_entry
+from .common import ILL_ACTION, ILL_STATUS, encode_cursor, iso, keyset, name_of, not_found, record_events, row_by_key, table, trail_entry
 
 _KEYS = [IllRequest.requested_block, IllRequest.request_id]
 
 
-def ill_dict(r: IllRequest) -> dict[str, Any]:
+def ill_dict(r: Any) -> dict[str, Any]:
     """An ISO 18626 request as the API shows it (id as text: 96-bit; money in fen)."""
     return {
         "id": str(r.request_id), "requester": r.requester, "supplier": r.supplier, "borrower": r.borrower, "own_id": r.own_id,
@@ -38,7 +38,7 @@ def _request_id(request_id: str | int) -> int:
 
 
 def get_ill(session: Session, request_id: str | int) -> dict[str, Any]:
-    r = session.get(IllRequest, _request_id(request_id))
+    r = row_by_key(session, IllRequest, _request_id(request_id))
     if r is None:
         raise not_found("ill-request", request_id, "ILL request")
     return ill_dict(r)
@@ -66,7 +66,7 @@ def list_ill(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Requests newest first (keyset on requested block + id), by requester, supplier, or either
     (``party``: two index range scans merged, not an OR over the table)."""
-    q = select(IllRequest)
+    q = select(table(IllRequest))
     if requester:
         q = q.where(IllRequest.requester == requester)
     if supplier:

@@ -31,8 +31,11 @@ def get_member(session: Session, isil: str) -> dict[str, Any]:
 
 
 def member_account(session: Session, isil: str) -> str:
-    """The account of the member with ISIL ``isil`` (404 if none)."""
-    return get_member(session, isil)["account"]
+    """The account of the member with ISIL ``isil`` (404 if none): one indexed column read."""
+    acct = session.scalar(select(Member.account).where(Member.institution_id == isil).limit(1))
+    if acct is None:
+        raise not_found("member", isil)
+    return acct
 
 
 def list_members(session: Session, *, limit: int, cursor: str | None, role: str | None = None) -> tuple[list[dict[str, Any]], str | None]:

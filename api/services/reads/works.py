@@ -10,15 +10,16 @@ from sqlalchemy.orm import Session
 
 from ledger.mirror.models import Dispute, Work, WorkPayee
 
-from .common import iso, keyset, not_found, record_events, trail_entry
+from .common import iso, keyset, not_found, record_events, row_by_key, table, trail_entry
 
 
-def _dicts(session: Session, works: list[Work]) -> list[dict[str, Any]]:
+def _dicts(session: Session, works: list[Any]) -> list[dict[str, Any]]:
     if not works:
         return []
     ids = [w.work_id for w in works]
     payees: dict[int, list[dict[str, Any]]] = {}
-    for p in session.scalars(select(WorkPayee).where(WorkPayee.work_id.in_(ids)).order_by(WorkPayee.work_id, WorkPayee.position)):
+    q = select(WorkPayee.work_id, WorkPayee.payee, WorkPayee.bps).order_by(WorkPayee.work_id, WorkPayee.position)
+    for p in session.execute(q.where(WorkPayee.work_id == ids[0]) if len(ids) == 1 else q.where(WorkPayee.work_id.in_(ids))):
         payees.setdefault(p.work_id, []).append({"account": p.payee, "bps": p.bps})
     disputed = [w.last_dispute_id for w in works if w.status == "Disputed" and w.last_dispute_id]
     open_disputes = {
@@ -37,7 +38,7 @@ def _dicts(session: Session, works: list[Work]) -> list[dict[str, Any]]:
 
 def get_work(session: Session, work_id: int) -> dict[str, Any]:
     """One work (404 if the mirror has none)."""
-    w = session.get(Work, int(work_id))
+    w = row_by_key(session, Work, int(work_id))
     if w is None:
         raise not_found("work", work_id)
     return _dicts(session, [w])[0]
@@ -47,7 +48,7 @@ def works_by_ids(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     """The works of ``ids`` that exist, in the order given."""
     if not ids:
         return []
-    found = {w.work_id: w for w in session.scalars(select(Work).where(Work.work_id.in_([int(i) for i in ids])))}
+    found = {w.work_id: w for w in session.execute(select(table(Work)).where(Work.work_id.in_([int(i) for i in ids])))}
     return _dicts(session, [found[int(i)] for i in ids if int(i) in found])
 
 
@@ -56,7 +57,7 @@ def list_works(
     iscc: str | None = None, work_ids: list[int] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Works newest first (keyset on work id), by holder, content hash, ISCC prefix or ids."""
-    q = select(Work)
+    q = select(table(Work))
     if holder:
         q = q.where(Work.holder == holder)
     if content_hash:
@@ -74,6 +75,6 @@ def list_works(
 def work_provenance(session: Session, work_id: int) -> list[dict[str, Any]]:
     """Everything that happened to a work: registry events, offers, licences, royalties, and
     auditors' reports about it, in chain order."""
-    if session.get(Work, int(work_id)) is None:
+    if session.scalar(select(Work.work_id).where(Work.work_id == int(work_id))) is None:
         raise not_found("work", work_id)
     return [trail_entry(e) for e in record_events(session, "work", work_id)]
