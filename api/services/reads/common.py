@@ -44,11 +44,11 @@ def iso(ts: int | None) -> str | None:
 
 
 #: How long (seconds) a process reuses the mirror head it last read for ``as_of_block``. Reading
-#: the one-row checkpoint costs a round trip and ~0.2 ms of CPU per request; at 100+ reads/s per
-#: process one read every 20 ms is enough. The value is a lower bound of what the answer reflects
+#: the one-row checkpoint costs a round trip and ~0.2 ms of CPU per request; the in-process
+#: indexer polls the chain every 50 ms, so one read per 50 ms loses nothing. The value is a lower bound of what the answer reflects
 #: (the indexer only moves forward), and this process's own writes raise it at once
 #: (``remember_head``), so read-your-writes in one process never sees an older head.
-HEAD_TTL_S = 0.02
+HEAD_TTL_S = 0.05
 _heads: dict[str, tuple[float, int]] = {}
 _heads_lock = threading.Lock()
 
