@@ -307,7 +307,8 @@ def main() -> None:
 
             manifests.save(st.chain.manifest, s.manifest_path)
             port = _port()
-            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent), LIBLEDGER_DATA_DIR=str(s.data_dir),
+            pythonpath = os.pathsep.join(p for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")) if p)
+            env = dict(os.environ, PYTHONPATH=pythonpath, LIBLEDGER_DATA_DIR=str(s.data_dir),
                        LIBLEDGER_RPC_URL=s.rpc_url, LIBLEDGER_DATABASE_URL=dsn, LIBLEDGER_KEYSTORE_PASSWORD="bench",
                        LIBLEDGER_API_PORT=str(port), LIBLEDGER_RUN_INDEXER="true")
             # tokens (the API process creates the schema on start; make it here first)
