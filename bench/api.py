@@ -284,6 +284,43 @@ async def load(base: str, token: str, libs_isil: list[str], ill_sample: list[str
     return lat
 
 
+try:  # the load generator shares the 2 cores with the server: run it on the leaner loop when there
+    import uvloop
+
+    CLIENT_LOOP = "uvloop"
+except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+    uvloop = None
+    CLIENT_LOOP = "asyncio"
+
+
+def _tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its children (the uvicorn workers), from
+    /proc (Linux; 0.0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(d.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _run(coro: Any) -> Any:
+    return uvloop.run(coro) if uvloop is not None else asyncio.run(coro)
+
+
+def _server_stack(env: dict[str, str]) -> str:
+    """What uvicorn's loop="auto"/http="auto" pick in the server's environment."""
+    code = "import importlib.util as u; print(('uvloop' if u.find_spec('uvloop') else 'asyncio') + '+' + ('httptools' if u.find_spec('httptools') else 'h11'))"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip()
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return round(1000 * xs[min(len(xs) - 1, int(p * len(xs)))], 2) if xs else float("nan")
@@ -367,14 +404,18 @@ def main() -> None:
             sql_baselines(dsn)
 
             ill_sample = [str(ill_id(random.Random(3).randrange(N_ILL))) for _ in range(2000)]
-            lat = asyncio.run(load(base, toks["CN-BENCH-0"], list(f"CN-BENCH-{i}" for i in range(4)), ill_sample))
+            server0, client0 = _tree_cpu_s(proc.pid), time.process_time()
+            lat = _run(load(base, toks["CN-BENCH-0"], list(f"CN-BENCH-{i}" for i in range(4)), ill_sample))
+            server_cpu, client_cpu = _tree_cpu_s(proc.pid) - server0, time.process_time() - client0
             errors = lat.pop("_errors")  # type: ignore[arg-type]
             allv = [x for v in lat.values() for x in v]
             for k, v in lat.items():
                 emit(f"api_read_{k}", p50_ms=pct(v, 0.5), p99_ms=pct(v, 0.99), n=len(v), errors=sum(e.startswith(k + " ") for e in errors), unit="ms", target_p99_ms=50)
             emit("api_read_all", p50_ms=pct(allv, 0.5), p99_ms=pct(allv, 0.99), mean_ms=round(1000 * statistics.mean(allv), 2) if allv else None,
                  n=len(allv), errors=len(errors), first_errors=errors[:3], rate_rps=RATE, seconds=SECONDS, target_p99_ms=50,
-                 workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
+                 workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, client_loop=CLIENT_LOOP,
+                 server_cpu_ms_per_request=round(1000 * server_cpu / max(1, len(allv) + len(errors)), 3),
+                 client_cpu_ms_per_request=round(1000 * client_cpu / max(1, len(allv) + len(errors)), 3), server=_server_stack(env), note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
     finally:
         if proc is not None:
             proc.terminate()
