@@ -22,7 +22,7 @@ WorkIdPath = Path(ge=1, le=2**40 - 1, description="work id")
 def _titled(session: Session, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The works with their catalogue titles (the service's own table)."""
     ids = [w["id"] for w in works]
-    titles = dict(session.execute(select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(ids))).all()) if ids else {}
+    titles = dict(session.connection().execute(select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(ids))).all()) if ids else {}
     return [dict(w, title=titles.get(w["id"])) for w in works]
 
 

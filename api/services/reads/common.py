@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, select, tuple_
+from sqlalchemy import ColumnElement, CursorResult, Executable, Select, Table, and_, bindparam, select, tuple_
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from ledger.mirror.db import head_block
@@ -90,11 +90,17 @@ def table(model: type[DeclarativeBase]) -> Table:
     return model.__table__  # type: ignore[return-value]
 
 
+def core(session: Session, stmt: Executable) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection: the same transaction and rows as
+    ``session.execute``, without the ORM execution layer (~1/4 of a small query's CPU)."""
+    return session.connection().execute(stmt)
+
+
 def row_by_key(session: Session, model: type[DeclarativeBase], key: Any) -> Any:
     """The row of ``model`` with primary key ``key`` as a Core row (None if absent)."""
     t = table(model)
     (pk,) = t.primary_key.columns
-    return session.execute(select(t).where(pk == key)).first()
+    return core(session, select(t).where(pk == key)).first()
 
 
 def not_found(kind: str, ident: Any, what: str | None = None) -> Problem:
@@ -136,13 +142,23 @@ def keyset(session: Session, q: Select[Any], keys: Sequence[Any], *, limit: int,
     """One page of ``q``, newest first, on the (indexed, unique) integer ``keys``: the rows after
     ``cursor`` and the cursor of the next page (None on the last). Ids go in the cursor as text
     (they may exceed 2**53). ``q`` selects an ORM entity (objects) or a Core table (rows)."""
+    q = keyset_query(q, keys, limit=limit, cursor=cursor)
+    orm = len(q.column_descriptions) == 1 and isinstance(q.column_descriptions[0].get("expr"), type)
+    return keyset_page(list(session.scalars(q)) if orm else core(session, q).all(), keys, limit=limit)
+
+
+def keyset_query(q: Select[Any], keys: Sequence[Any], *, limit: int, cursor: str | None) -> Select[Any]:
+    """``q`` restricted to the rows after ``cursor``, newest first on ``keys``, ``limit + 1`` rows
+    (the extra one says whether a next page exists)."""
     pos = cursor_ints(cursor, len(keys))
     if pos is not None:
         bound = [bindparam(None, v, type_=k.type) for k, v in zip(keys, pos)]
         q = q.where(keys[0] < bound[0] if len(keys) == 1 else tuple_(*keys) < tuple_(*bound))
-    q = q.order_by(*(k.desc() for k in keys)).limit(limit + 1)
-    orm = len(q.column_descriptions) == 1 and isinstance(q.column_descriptions[0].get("expr"), type)
-    rows = list(session.scalars(q)) if orm else session.execute(q).all()
+    return q.order_by(*(k.desc() for k in keys)).limit(limit + 1)
+
+
+def keyset_page(rows: list[Any], keys: Sequence[Any], *, limit: int) -> tuple[list[Any], str | None]:
+    """The page among the ``limit + 1`` rows of ``keyset_query`` and the next page's cursor."""
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
@@ -178,7 +194,7 @@ def record_events(session: Session, kind: str, ident: int, *, where: Sequence[Co
         .where(RecordEvent.record_kind == kind, RecordEvent.record_id == int(ident), *where)
         .order_by(RecordEvent.block_number, RecordEvent.log_index)
     )
-    return [event_dict(r, r.timestamp) for r in session.execute(q)]
+    return [event_dict(r, r.timestamp) for r in core(session, q)]
 
 
 def tx_events(session: Session, tx_hash: str) -> list[dict[str, Any]]:

@@ -44,7 +44,7 @@ def member_account(session: Session, isil: str) -> str:
     hit = _accounts.get(key)
     if hit is not None and now - hit[0] < ACCOUNT_TTL_S:
         return hit[1]
-    acct = session.scalar(select(Member.account).where(Member.institution_id == isil).limit(1))
+    acct = session.connection().execute(select(Member.account).where(Member.institution_id == isil).limit(1)).scalar()
     if acct is None:
         raise not_found("member", isil)
     if len(_accounts) > 10_000:
