@@ -8,6 +8,10 @@ through the indexer from chain data. The write part goes through the real stack 
 indexer -> PostgreSQL). Baselines in the same run, as SQL on the same database: the naive
 per-request fold of a work from raw_events (JSON scan, no index) and the previous API's approach
 (JSON expression index on raw_events, created for the measurement and dropped). Prints JSON lines.
+The read line also carries the server's CPU per request (user + system CPU of the uvicorn
+processes during the load phase, less their idle background rate measured just before, divided
+by the requests) and the load generator's own CPU per request; the load generator runs on uvloop
+when it is importable (``client_loop``), and ``server`` says which loop/HTTP parser uvicorn picked.
 Env: LIBLEDGER_TEST_PG_URL (admin URL; default postgresql://postgres@127.0.0.1:5432/postgres),
 BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BENCH_WORKERS, BENCH_CONNECTIONS.
 """
