@@ -49,3 +49,29 @@ def test_member_filter_by_isil_matches_filter_by_me(api):
     by_me = ok(api.get("/loans", lib, params={"limit": 200, "library": "me"}))["items"]
     assert by_isil == by_me
     assert all(x["library"] == api.accounts[lib] for x in by_isil)
+
+
+def test_hot_answers_are_exactly_what_their_response_models_serialize(api):
+    """The hot GETs serialize read-layer dicts directly (``api.routes.common.page_of``): each
+    answer, validated by its response model and dumped again, is unchanged (no field missing,
+    extra, out of order or of another type)."""
+    from api.schemas import IllRequestPublic, Item, LoanPublic, Page, TrailEntry, WorkPublic
+
+    lib, lib2 = "CN-330000-ZJL", "CN-330100-HZL"
+    w = ok(api.post("/works", PUB, {"content_hash": content_hash(), "iscc": iscc(), "metadata_uri": "ipfs://bafk-exact", "title": "原样 (exact)"}))
+    req = ok(api.post("/ill/requests", lib2, {"supplier": lib, "own_id": f"EXACT-{w['id']}", "bibliographic_key": "ISBN 978-7-5339-0000-3", "max_cost": 700}))
+    cases = [
+        (f"/works/{w['id']}", {}, Item[WorkPublic]),
+        (f"/works/{w['id']}/provenance", {}, Page[TrailEntry]),
+        (f"/ill/requests/{req['id']}", {}, Item[IllRequestPublic]),
+        ("/works", {"limit": 20}, Page[WorkPublic]),
+        ("/loans", {"limit": 20, "library": lib}, Page[LoanPublic]),
+        ("/ill/requests", {"limit": 20, "party": lib2}, Page[IllRequestPublic]),
+    ]
+    for path, params, model in cases:
+        r = api.get(path, params=params)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json", (path, r.text)
+        assert model.model_validate_json(r.content).model_dump_json().encode() == r.content, path
+    page = ok(api.get("/ill/requests", params={"limit": 20, "party": lib2}))
+    mine = next(x for x in page["items"] if x["id"] == req["id"])
+    assert mine["max_cost"] == {"amount": 700, "currency": "CNY"} and mine["lending_charged"] == {"amount": 0, "currency": "CNY"}
