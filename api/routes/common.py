@@ -34,14 +34,6 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def json_of(model: BaseModel) -> Response:
-    """``model`` as the response body, serialized once by pydantic's (Rust) serializer. A path
-    operation that returns the model itself has FastAPI dump it, validate the dump against
-    ``response_model`` and serialize it again: ~3x the CPU for a 50-item page. ``response_model``
-    stays on the route for the OpenAPI schema (the schemathesis test checks answers against it)."""
-    return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json")
-
-
 @cache
 def _layout(model: type[BaseModel]) -> tuple[tuple[str, bool, Any, bool], ...]:
     """(field, required, default, is an amount) of ``model``'s fields, in the model's order."""
@@ -61,9 +53,11 @@ def _out(layout: tuple[tuple[str, bool, Any, bool], ...], d: dict[str, Any]) -> 
 
 def page_of(model: type[BaseModel], items: list[dict[str, Any]], *, next_cursor: str | None, as_of_block: int) -> Response:
     """``Page[model]`` of read-layer dicts (amounts in fen) as the response, serialized straight
-    from the dicts by pydantic-core: validating 50 items into models and dumping them again cost
-    about half of a list request's CPU. The read layer builds these dicts with the model's types;
-    ``tests/api/test_reads_fast.py`` validates every hot answer against its model."""
+    from the dicts by pydantic-core. Returning models instead has FastAPI validate, dump and
+    serialize them again; validating 50 ILL requests into ``Page[IllRequestPublic]`` alone took
+    twice the CPU of this whole serialization (micro-benchmark). The read layer builds the dicts
+    with the model's types; ``tests/api/test_reads_fast.py`` validates every hot answer against
+    its model. ``response_model`` stays on the route for the OpenAPI schema."""
     layout = _layout(model)
     page = {"items": [_out(layout, d) for d in items], "next_cursor": next_cursor, "as_of_block": as_of_block}
     return Response(pydantic_core.to_json(page), media_type="application/json")
