@@ -95,9 +95,12 @@ def serve(
         if data_dir is not None:
             os.environ["LIBLEDGER_DATA_DIR"] = str(data_dir)
         os.environ["LIBLEDGER_RUN_INDEXER"] = "true" if indexer else "false"
-        uvicorn.run("api.main:app_from_env", factory=True, host=s.api_host, port=s.api_port, workers=workers, log_level="warning")
+        # the workers sign for the same members: reserve nonces across processes (ledger.nonces)
+        os.environ["LIBLEDGER_SHARED_NONCES"] = "true"
+        uvicorn.run("api.main:app_from_env", factory=True, host=s.api_host, port=s.api_port, workers=workers, log_level="warning", access_log=False)
         return
-    uvicorn.run(create_app(s), host=s.api_host, port=s.api_port, log_level="warning")
+    # loop/http "auto": uvloop and httptools (dependencies) when importable, asyncio/h11 otherwise
+    uvicorn.run(create_app(s), host=s.api_host, port=s.api_port, log_level="warning", access_log=False)
 
 
 # ------------------------------------------------------------------------------ tokens

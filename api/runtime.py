@@ -100,8 +100,13 @@ class Runtime:
                 conn.info.pop("writer", None)
 
     def mirror_head(self) -> int | None:
+        """The mirror's head block, read now (and noted for the reads' ``as_of_block`` cache)."""
+        from .services.reads.common import remember_head
+
         with self.sessions() as s:
-            return head_block(s)
+            head = head_block(s)
+            remember_head(s, head)
+            return head
 
     def wait_for_block(self, block: int, *, timeout: float | None = None) -> int | None:
         """Poll the mirror until it holds ``block``; returns its head (None if it never got there)."""

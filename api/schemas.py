@@ -481,14 +481,18 @@ MONEY_FIELDS = {
 }
 
 
-def public(model: type[BaseModel], d: dict[str, Any]) -> Any:
-    """Build ``model`` from a read-layer dict, turning its amounts into ``Money``."""
+def public_data(model: type[BaseModel], d: dict[str, Any]) -> dict[str, Any]:
+    """A read-layer dict ready for ``model``: its amounts (fen) as ``Money`` input, not validated."""
     d = dict(d)
     for f in MONEY_FIELDS.get(model.__name__, ()):
-        if f in d and not isinstance(d[f], Money):
-            d[f] = money(d[f])
+        v = d.get(f)
+        if v is not None and not isinstance(v, (Money, dict)):
+            d[f] = {"amount": int(v)}
     if model is PeriodPublic:
-        d["positions"] = [public(PositionPublic, p) for p in d.get("positions", [])]
-    if model is WorkPublic and isinstance(d.get("open_dispute"), dict):
-        d["open_dispute"] = DisputePublic(**d["open_dispute"])
-    return model.model_validate(d)
+        d["positions"] = [public_data(PositionPublic, p) for p in d.get("positions", [])]
+    return d
+
+
+def public(model: type[BaseModel], d: dict[str, Any]) -> Any:
+    """Build ``model`` from a read-layer dict, turning its amounts into ``Money``."""
+    return model.model_validate(public_data(model, d))

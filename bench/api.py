@@ -8,6 +8,10 @@ through the indexer from chain data. The write part goes through the real stack 
 indexer -> PostgreSQL). Baselines in the same run, as SQL on the same database: the naive
 per-request fold of a work from raw_events (JSON scan, no index) and the previous API's approach
 (JSON expression index on raw_events, created for the measurement and dropped). Prints JSON lines.
+The read line also carries the server's CPU per request (user + system CPU of the uvicorn
+processes during the load phase, less their idle background rate measured just before, divided
+by the requests) and the load generator's own CPU per request; the load generator runs on uvloop
+when it is importable (``client_loop``), and ``server`` says which loop/HTTP parser uvicorn picked.
 Env: LIBLEDGER_TEST_PG_URL (admin URL; default postgresql://postgres@127.0.0.1:5432/postgres),
 BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BENCH_WORKERS, BENCH_CONNECTIONS.
 """
@@ -176,6 +180,43 @@ async def load(base: str, token: str, libs_isil: list[str], ill_sample: list[str
     return lat
 
 
+try:  # the load generator shares the 2 cores with the server: run it on the leaner loop when there
+    import uvloop
+
+    CLIENT_LOOP = "uvloop"
+except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+    uvloop = None
+    CLIENT_LOOP = "asyncio"
+
+
+def _tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its children (the uvicorn workers), from
+    /proc (Linux; 0.0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(d.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _run(coro: Any) -> Any:
+    return uvloop.run(coro) if uvloop is not None else asyncio.run(coro)
+
+
+def _server_stack(env: dict[str, str]) -> str:
+    """What uvicorn's loop="auto"/http="auto" pick in the server's environment."""
+    code = "import importlib.util as u; print(('uvloop' if u.find_spec('uvloop') else 'asyncio') + '+' + ('httptools' if u.find_spec('httptools') else 'h11'))"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip()
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return round(1000 * xs[min(len(xs) - 1, int(p * len(xs)))], 2) if xs else float("nan")
@@ -199,7 +240,8 @@ def main() -> None:
 
             manifests.save(st.chain.manifest, s.manifest_path)
             port = _port()
-            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent), LIBLEDGER_DATA_DIR=str(s.data_dir),
+            pythonpath = os.pathsep.join(p for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")) if p)
+            env = dict(os.environ, PYTHONPATH=pythonpath, LIBLEDGER_DATA_DIR=str(s.data_dir),
                        LIBLEDGER_RPC_URL=s.rpc_url, LIBLEDGER_DATABASE_URL=dsn, LIBLEDGER_KEYSTORE_PASSWORD="bench",
                        LIBLEDGER_API_PORT=str(port), LIBLEDGER_RUN_INDEXER="true")
             # tokens (the API process creates the schema on start; make it here first)
@@ -258,14 +300,23 @@ def main() -> None:
             sql_baselines(dsn)
 
             ill_sample = [str(ill_id(random.Random(3).randrange(N_ILL))) for _ in range(2000)]
-            lat = asyncio.run(load(base, toks["CN-BENCH-0"], list(f"CN-BENCH-{i}" for i in range(4)), ill_sample))
+            idle0 = _tree_cpu_s(proc.pid)
+            time.sleep(3)  # the server's own background CPU (indexer loops), subtracted below
+            idle_cpu_per_s = (_tree_cpu_s(proc.pid) - idle0) / 3
+            server0, client0, t_load = _tree_cpu_s(proc.pid), time.process_time(), time.perf_counter()
+            lat = _run(load(base, toks["CN-BENCH-0"], list(f"CN-BENCH-{i}" for i in range(4)), ill_sample))
+            server_cpu, client_cpu = _tree_cpu_s(proc.pid) - server0, time.process_time() - client0
+            server_cpu -= idle_cpu_per_s * (time.perf_counter() - t_load)
             errors = lat.pop("_errors")  # type: ignore[arg-type]
             allv = [x for v in lat.values() for x in v]
             for k, v in lat.items():
                 emit(f"api_read_{k}", p50_ms=pct(v, 0.5), p99_ms=pct(v, 0.99), n=len(v), errors=sum(e.startswith(k + " ") for e in errors), unit="ms", target_p99_ms=50)
             emit("api_read_all", p50_ms=pct(allv, 0.5), p99_ms=pct(allv, 0.99), mean_ms=round(1000 * statistics.mean(allv), 2) if allv else None,
                  n=len(allv), errors=len(errors), first_errors=errors[:3], rate_rps=RATE, seconds=SECONDS, target_p99_ms=50,
-                 workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
+                 workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, client_loop=CLIENT_LOOP,
+                 server_cpu_ms_per_request=round(1000 * server_cpu / max(1, len(allv) + len(errors)), 3),
+                 client_cpu_ms_per_request=round(1000 * client_cpu / max(1, len(allv) + len(errors)), 3),
+                 server_idle_cpu_pct=round(100 * idle_cpu_per_s, 1), server=_server_stack(env), note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
     finally:
         if proc is not None:
             proc.terminate()

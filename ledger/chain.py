@@ -107,8 +107,14 @@ class Chain:
     @cached_property
     def pipeline(self) -> TxPipeline:
         dev = self.settings.chain_profile == ChainProfile.dev
+        shared = None
+        if self.settings.shared_nonces:  # several processes sign for the same members
+            from .nonces import SharedNonces
+
+            shared = SharedNonces(self.rpc, self.settings.data_path / "nonces", self.chain_id)
         return TxPipeline(
-            self.rpc, self.chain_id, self.errors, default_gas=self.settings.default_gas, nudge_after=0.25 if dev else None
+            self.rpc, self.chain_id, self.errors, default_gas=self.settings.default_gas, nudge_after=0.25 if dev else None,
+            shared_nonces=shared,
         )
 
     def contract(self, name: str) -> BoundContract:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     api_port: int = Field(8000)
     default_gas: int = Field(3_000_000, description="gas limit of a transaction when none is given")
     rpc_timeout: float = Field(30.0, description="seconds to wait for one JSON-RPC answer")
+    shared_nonces: bool = Field(
+        False, description="reserve nonces under file locks in data_dir/nonces: set when several processes sign for the same accounts "
+        "(`libledger-api serve --workers N` sets it for its workers)",
+    )
 
     @classmethod
     def settings_customise_sources(

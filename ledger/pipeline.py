@@ -6,6 +6,9 @@ blocks for the receipts, and hand back one outcome per call in submission order.
 - Nonces: one counter per account, seeded from the node's pending count. A transaction the node
   rejects leaves a gap that would strand every later nonce, so the gap is filled with a no-op
   self-transfer; a transaction dropped from the pool is re-broadcast as the same signed bytes.
+  When several processes sign for the same accounts (``shared_nonces``: the API with several
+  workers) each batch instead reserves, signs and sends under the accounts' file locks
+  (``ledger.nonces``), so signing no longer overlaps sending.
 - Batches of 10: the node runs batched calls concurrently; small batches keep nonce-ordered
   transactions close together (larger ones were seen to stall or kill anvil).
 - Receipts: ``ledger.receipts.ReceiptWatcher`` reads each new block's receipts in one call
@@ -35,6 +38,7 @@ from eth_account.signers.local import LocalAccount
 
 from .bindings import ErrorDecoder
 from .errors import ContractRevert, LedgerError, TransactionRejected
+from .nonces import SharedNonces
 from .receipts import ReceiptWatcher
 from .rpc import Rpc, RpcError, revert_data
 from .signing import sign_legacy
@@ -132,6 +136,7 @@ class TxPipeline:
         receipt_timeout: float = 60.0,
         nudge_after: float | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
+        shared_nonces: SharedNonces | None = None,
     ) -> None:
         self.rpc = rpc
         self.chain_id = chain_id
@@ -143,6 +148,7 @@ class TxPipeline:
         self.max_in_flight = max_in_flight  # sent, receipt not yet seen (only when waiting)
         self.nudge_after = nudge_after  # seconds without a new receipt before `evm_mine` (dev chains only)
         self.nonces = NonceManager(rpc)
+        self.shared_nonces = shared_nonces  # set: nonces reserved across processes (ledger.nonces)
         self.nudges = 0  # `evm_mine` calls made so far (benchmarks report them)
         self._submit_lock = threading.Lock()
 
@@ -199,15 +205,17 @@ class TxPipeline:
                 o.sent_after_block = head
             watcher = self._watcher(head) if wait else None
             signed: queue.Queue[list[int] | None] = queue.Queue(maxsize=8)
+            shared = self.shared_nonces
 
-            def signer() -> None:
+            def signer() -> None:  # with shared nonces only batches: they are signed under the lock
                 try:
                     for start in range(0, len(outcomes), self.batch_size):
                         idx = list(range(start, min(start + self.batch_size, len(outcomes))))
-                        for i in idx:
-                            o = outcomes[i]
-                            o.nonce = self.nonces.reserve(o.call.sender.address)
-                            o.tx_hash, o.raw = self._sign(o.call, o.nonce)
+                        if shared is None:
+                            for i in idx:
+                                o = outcomes[i]
+                                o.nonce = self.nonces.reserve(o.call.sender.address)
+                                o.tx_hash, o.raw = self._sign(o.call, o.nonce)
                         signed.put(idx)
                 finally:
                     signed.put(None)
@@ -223,9 +231,14 @@ class TxPipeline:
                         while watcher.pending >= self.max_in_flight and not waiter.stalled():
                             waiter.step()  # a stalled node is reported by the await below
                         last_poll = time.monotonic()
-                    for o in batch:
-                        watcher.watch(o)  # before sending: no block can hold it unseen
-                self._send_batch(batch)
+                if shared is None:
+                    self._watch_and_send(batch, watcher)
+                else:
+                    with shared.hold(o.call.sender.address for o in batch) as reserve:
+                        for o in batch:
+                            o.nonce = reserve(o.call.sender.address)
+                            o.tx_hash, o.raw = self._sign(o.call, o.nonce)
+                        self._watch_and_send(batch, watcher)
                 if watcher is not None:
                     for o in batch:
                         if o.error is not None:
@@ -243,6 +256,12 @@ class TxPipeline:
             o.error = TransactionRejected(f"transaction {o.tx_hash} was replaced by another with nonce {o.nonce}", tx_hash=o.tx_hash)
 
         return ReceiptWatcher(self.rpc, from_block, sender_of=lambda o: o.call.sender.address, on_replaced=replaced)
+
+    def _watch_and_send(self, batch: list[Outcome], watcher: ReceiptWatcher | None) -> None:
+        if watcher is not None:
+            for o in batch:
+                watcher.watch(o)  # before sending: no block can hold it unseen
+        self._send_batch(batch)
 
     def _send_batch(self, batch: list[Outcome]) -> None:
         answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + o.raw.hex()]) for o in batch])

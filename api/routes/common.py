@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Query, Response
+import pydantic_core
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from ..problems import Problem
 from ..runtime import Runtime
-from ..schemas import TxPublic, WriteResult
+from ..schemas import CURRENCY, MONEY_FIELDS, TxPublic, WriteResult
 from ..services import reads
 from ..services.common import Written
 
@@ -29,6 +32,41 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input, or the contract refused the values (problem+json)"},
     503: {"description": "chain node unreachable (problem+json)"},
 }
+
+
+@cache
+def _layout(model: type[BaseModel]) -> tuple[tuple[str, bool, Any, bool], ...]:
+    """(field, required, default, is an amount) of ``model``'s fields, in the model's order."""
+    money = set(MONEY_FIELDS.get(model.__name__, ()))
+    return tuple((n, f.is_required(), None if f.is_required() else f.get_default(call_default_factory=True), n in money) for n, f in model.model_fields.items())
+
+
+def _out(layout: tuple[tuple[str, bool, Any, bool], ...], d: dict[str, Any]) -> dict[str, Any]:
+    """A read-layer dict as the model serializes it: its fields in order, defaults filled, extra
+    keys dropped, amounts (fen) as ``{"amount", "currency"}``."""
+    out = {}
+    for name, required, default, money in layout:
+        v = d[name] if required else d.get(name, default)
+        out[name] = {"amount": v, "currency": CURRENCY} if money else v
+    return out
+
+
+def page_of(model: type[BaseModel], items: list[dict[str, Any]], *, next_cursor: str | None, as_of_block: int) -> Response:
+    """``Page[model]`` of read-layer dicts (amounts in fen) as the response, serialized straight
+    from the dicts by pydantic-core. Returning models instead has FastAPI validate, dump and
+    serialize them again; for a page of 50 ILL requests building and validating
+    ``Page[IllRequestPublic]`` and dumping it took 1.6-2.2 ms, this 0.8-1.0 ms (micro-benchmark,
+    same loaded machine, byte-identical output). The read layer builds the dicts
+    with the model's types; ``tests/api/test_reads_fast.py`` validates every hot answer against
+    its model. ``response_model`` stays on the route for the OpenAPI schema."""
+    layout = _layout(model)
+    page = {"items": [_out(layout, d) for d in items], "next_cursor": next_cursor, "as_of_block": as_of_block}
+    return Response(pydantic_core.to_json(page), media_type="application/json")
+
+
+def item_of(model: type[BaseModel], data: dict[str, Any], *, as_of_block: int) -> Response:
+    """``Item[model]`` of one read-layer dict as the response (see ``page_of``)."""
+    return Response(pydantic_core.to_json({"data": _out(_layout(model), data), "as_of_block": as_of_block}), media_type="application/json")
 
 
 def account_of(session: Session, isil: str) -> str:

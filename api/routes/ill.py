@@ -13,7 +13,7 @@ from ..schemas import (
     TrailEntry, WriteResult, public,
 )
 from ..services import reads, writes
-from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, write_result
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, item_of, page_of, write_result
 
 router = APIRouter(prefix="/ill/requests", tags=["interlibrary loan"])
 RequestIdPath = Path(pattern=r"^[0-9]{1,78}$", description="ILL request id (decimal)")
@@ -49,12 +49,12 @@ def list_requests(session: SessionDep, me: CurrentMember, limit: Limit = 50, cur
         return None if x is None else (me.account if x == "me" else account_of(session, x))
 
     items, nxt = reads.list_ill(session, limit=limit, cursor=cursor, requester=acct(requester), supplier=acct(supplier), party=acct(party))
-    return Page(items=[public(IllRequestPublic, x) for x in items], next_cursor=nxt, as_of_block=reads.as_of(session))
+    return page_of(IllRequestPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
 
 
 @router.get("/{request_id}", response_model=Item[IllRequestPublic], summary="One ILL request (current status)")
 def get_request(session: SessionDep, me: CurrentMember, request_id: str = RequestIdPath) -> Any:
-    return Item(data=public(IllRequestPublic, reads.get_ill(session, request_id)), as_of_block=reads.as_of(session))
+    return item_of(IllRequestPublic, reads.get_ill(session, request_id), as_of_block=reads.as_of(session))
 
 
 @router.get("/{request_id}/package", summary="Digital ILL: the package for the borrowing library (work key sealed to its X25519 key, signed loan stamp)",

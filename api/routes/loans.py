@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from ..deps import CurrentMember, RuntimeDep, SessionDep
 from ..schemas import Item, LoanCreate, LoanPublic, Page, WriteResult, public
 from ..services import reads, writes
-from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, write_result
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, page_of, write_result
 
 router = APIRouter(prefix="/loans", tags=["loans"])
 LoanIdPath = Path(ge=1, le=2**40 - 1, description="loan id")
@@ -39,7 +39,7 @@ def list_loans(session: SessionDep, me: CurrentMember, limit: Limit = 50, cursor
                licence_id: int | None = Query(None, ge=1, le=2**40 - 1)) -> Any:
     acct = me.account if library == "me" else (account_of(session, library) if library else None)
     items, nxt = reads.list_loans(session, limit=limit, cursor=cursor, library=acct, licence_id=licence_id)
-    return Page(items=[public(LoanPublic, x) for x in items], next_cursor=nxt, as_of_block=reads.as_of(session))
+    return page_of(LoanPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
 
 
 @router.get("/{loan_id}/package", summary="The encrypted loan's package for the borrowing library: work key sealed to its X25519 key, signed loan stamp",

@@ -13,16 +13,21 @@ from ..problems import Problem
 from ..schemas import AttachIn, EnableIn, Item, OfferPublic, Page, TrailEntry, WorkCreate, WorkPublic, WriteResult, public
 from ..services import reads, writes
 from ..tokens import WorkCatalogue
-from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, write_result
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, item_of, page_of, write_result
 
 router = APIRouter(prefix="/works", tags=["works"])
 WorkIdPath = Path(ge=1, le=2**40 - 1, description="work id")
 
 
-def _with_titles(session: Session, works: list[dict[str, Any]]) -> list[WorkPublic]:
+def _titled(session: Session, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The works with their catalogue titles (the service's own table)."""
     ids = [w["id"] for w in works]
-    titles = dict(session.execute(select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(ids))).all()) if ids else {}
-    return [public(WorkPublic, dict(w, title=titles.get(w["id"]))) for w in works]
+    titles = dict(session.connection().execute(select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(ids))).all()) if ids else {}
+    return [dict(w, title=titles.get(w["id"])) for w in works]
+
+
+def _with_titles(session: Session, works: list[dict[str, Any]]) -> list[WorkPublic]:
+    return [public(WorkPublic, w) for w in _titled(session, works)]
 
 
 def read_work(session: Session, work_id: int) -> WorkPublic:
@@ -64,12 +69,12 @@ def list_works(
         ids = list(session.scalars(select(WorkCatalogue.work_id).where(WorkCatalogue.title_key.contains(key, autoescape=True)).limit(5000)))
     holder_acct = account_of(session, holder) if holder else None
     items, nxt = reads.list_works(session, limit=limit, cursor=cursor, holder=holder_acct, content_hash=content_hash, iscc=iscc, work_ids=ids)
-    return Page(items=_with_titles(session, items), next_cursor=nxt, as_of_block=reads.as_of(session))
+    return page_of(WorkPublic, _titled(session, items), next_cursor=nxt, as_of_block=reads.as_of(session))
 
 
 @router.get("/{work_id}", response_model=Item[WorkPublic], summary="One work")
 def get_work(session: SessionDep, me: CurrentMember, work_id: int = WorkIdPath) -> Any:
-    return Item(data=read_work(session, work_id), as_of_block=reads.as_of(session))
+    return item_of(WorkPublic, _titled(session, [reads.get_work(session, work_id)])[0], as_of_block=reads.as_of(session))
 
 
 @router.get("/{work_id}/provenance", response_model=Page[TrailEntry], summary="Every event of the work, with blocks and tx hashes")
@@ -78,7 +83,7 @@ def provenance(session: SessionDep, me: CurrentMember, work_id: int = WorkIdPath
     start = int(reads.decode_cursor(cursor, 1)[0]) if cursor else 0  # type: ignore[index]
     page = trail[start : start + limit]
     nxt = reads.encode_cursor(start + limit) if start + limit < len(trail) else None
-    return Page(items=[TrailEntry(**t) for t in page], next_cursor=nxt, as_of_block=reads.as_of(session))
+    return page_of(TrailEntry, page, next_cursor=nxt, as_of_block=reads.as_of(session))
 
 
 @router.get("/{work_id}/terms", response_model=Page[OfferPublic], summary="Terms attached to the work (offers)")

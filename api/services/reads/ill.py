@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import IllRequest, IllTransition
 
 from ...problems import Problem
-from .common import ILL_ACTION, ILL_STATUS, encode_cursor, iso, keyset, name_of, not_found, record_events, trail_entry
+from .common import ILL_ACTION, ILL_STATUS, core, encode_cursor, iso, keyset, keyset_page, keyset_query, name_of, not_found, record_events, row_by_key, table, trail_entry
 
 _KEYS = [IllRequest.requested_block, IllRequest.request_id]
 
 
-def ill_dict(r: IllRequest) -> dict[str, Any]:
+def ill_dict(r: Any) -> dict[str, Any]:
     """An ISO 18626 request as the API shows it (id as text: 96-bit; money in fen)."""
     return {
         "id": str(r.request_id), "requester": r.requester, "supplier": r.supplier, "borrower": r.borrower, "own_id": r.own_id,
@@ -38,7 +38,7 @@ def _request_id(request_id: str | int) -> int:
 
 
 def get_ill(session: Session, request_id: str | int) -> dict[str, Any]:
-    r = session.get(IllRequest, _request_id(request_id))
+    r = row_by_key(session, IllRequest, _request_id(request_id))
     if r is None:
         raise not_found("ill-request", request_id, "ILL request")
     return ill_dict(r)
@@ -65,8 +65,9 @@ def list_ill(
     session: Session, *, limit: int, cursor: str | None, requester: str | None = None, supplier: str | None = None, party: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Requests newest first (keyset on requested block + id), by requester, supplier, or either
-    (``party``: two index range scans merged, not an OR over the table)."""
-    q = select(IllRequest)
+    (``party``: two index range scans in one UNION ALL statement, merged here; not an OR over
+    the table)."""
+    q = select(table(IllRequest))
     if requester:
         q = q.where(IllRequest.requester == requester)
     if supplier:
@@ -74,8 +75,13 @@ def list_ill(
     if not party:
         rows, nxt = keyset(session, q, _KEYS, limit=limit, cursor=cursor)
         return [ill_dict(r) for r in rows], nxt
-    as_req, more_req = keyset(session, q.where(IllRequest.requester == party), _KEYS, limit=limit, cursor=cursor)
-    as_sup, more_sup = keyset(session, q.where(IllRequest.supplier == party, IllRequest.requester != party), _KEYS, limit=limit, cursor=cursor)
+    sides = [
+        keyset_query(q.add_columns(literal(side).label("side")).where(*cond), _KEYS, limit=limit, cursor=cursor).subquery()
+        for side, cond in ((0, [IllRequest.requester == party]), (1, [IllRequest.supplier == party, IllRequest.requester != party]))
+    ]
+    both = core(session, union_all(*(select(sq) for sq in sides))).all()
+    as_req, more_req = keyset_page([r for r in both if r.side == 0], _KEYS, limit=limit)
+    as_sup, more_sup = keyset_page([r for r in both if r.side == 1], _KEYS, limit=limit)
     order = _sql_order(session)
     merged = sorted(as_req + as_sup, key=lambda r: (r.requested_block, order(r.request_id)), reverse=True)
     more = len(merged) > limit or more_req is not None or more_sup is not None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ledger.mirror.models import DigitalLoan, Licence
 
-from .common import iso, keyset, not_found
+from .common import iso, keyset, not_found, table
 
 
 def licence_dict(lic: Licence) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def list_licences(session: Session, *, limit: int, cursor: str | None, holder: s
     return [licence_dict(x) for x in rows], nxt
 
 
-def loan_dict(loan: DigitalLoan) -> dict[str, Any]:
+def loan_dict(loan: Any) -> dict[str, Any]:
     """A digital loan as the API shows it (charge in fen)."""
     return {
         "id": loan.loan_id, "licence_id": loan.licence_id, "library": loan.library, "ref": loan.ref, "due_at": iso(loan.due_at),
@@ -58,7 +58,7 @@ def get_loan(session: Session, loan_id: int) -> dict[str, Any]:
 
 def list_loans(session: Session, *, limit: int, cursor: str | None, library: str | None = None, licence_id: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Loans newest first (keyset on loan id), by library and/or licence."""
-    q = select(DigitalLoan)
+    q = select(table(DigitalLoan))
     if library:
         q = q.where(DigitalLoan.library == library)
     if licence_id is not None:

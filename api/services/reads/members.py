@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -30,9 +31,26 @@ def get_member(session: Session, isil: str) -> dict[str, Any]:
     return member_public(session, m)
 
 
+#: ISIL -> account seen in the last ``ACCOUNT_TTL_S`` seconds, per mirror (lists filtered by a
+#: library ask for it on every request; an ISIL keeps its account, so only found ones are kept).
+ACCOUNT_TTL_S = 5.0
+_accounts: dict[tuple[str, str], tuple[float, str]] = {}
+
+
 def member_account(session: Session, isil: str) -> str:
-    """The account of the member with ISIL ``isil`` (404 if none)."""
-    return get_member(session, isil)["account"]
+    """The account of the member with ISIL ``isil`` (404 if none): one indexed column read,
+    remembered for ``ACCOUNT_TTL_S`` seconds."""
+    key, now = (str(session.get_bind().url), isil), time.monotonic()
+    hit = _accounts.get(key)
+    if hit is not None and now - hit[0] < ACCOUNT_TTL_S:
+        return hit[1]
+    acct = session.connection().execute(select(Member.account).where(Member.institution_id == isil).limit(1)).scalar()
+    if acct is None:
+        raise not_found("member", isil)
+    if len(_accounts) > 10_000:
+        _accounts.clear()
+    _accounts[key] = (now, acct)
+    return acct
 
 
 def list_members(session: Session, *, limit: int, cursor: str | None, role: str | None = None) -> tuple[list[dict[str, Any]], str | None]:

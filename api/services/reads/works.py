@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import Dispute, Work, WorkPayee
 
-from .common import iso, keyset, not_found, record_events, trail_entry
+from .common import core, iso, keyset, not_found, record_events, table, trail_entry
 
 
-def _dicts(session: Session, works: list[Work]) -> list[dict[str, Any]]:
+def _dicts(session: Session, works: list[Any], payees: dict[int, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """API dicts of work rows; their payees are read unless given (work id -> payees in order)."""
     if not works:
         return []
     ids = [w.work_id for w in works]
-    payees: dict[int, list[dict[str, Any]]] = {}
-    for p in session.scalars(select(WorkPayee).where(WorkPayee.work_id.in_(ids)).order_by(WorkPayee.work_id, WorkPayee.position)):
-        payees.setdefault(p.work_id, []).append({"account": p.payee, "bps": p.bps})
+    if payees is None:
+        payees = {}
+        q = select(WorkPayee.work_id, WorkPayee.payee, WorkPayee.bps).order_by(WorkPayee.work_id, WorkPayee.position)
+        for p in core(session, q.where(WorkPayee.work_id.in_(ids))):
+            payees.setdefault(p.work_id, []).append({"account": p.payee, "bps": p.bps})
     disputed = [w.last_dispute_id for w in works if w.status == "Disputed" and w.last_dispute_id]
     open_disputes = {
         d.work_id: {"id": d.dispute_id, "claimant": d.claimant, "respond_by": iso(d.respond_by), "evidence_uri": d.evidence_uri}
@@ -36,18 +39,25 @@ def _dicts(session: Session, works: list[Work]) -> list[dict[str, Any]]:
 
 
 def get_work(session: Session, work_id: int) -> dict[str, Any]:
-    """One work (404 if the mirror has none)."""
-    w = session.get(Work, int(work_id))
-    if w is None:
+    """One work (404 if the mirror has none): the work and its payees in one statement."""
+    q = (
+        select(table(Work), WorkPayee.payee.label("payee_account"), WorkPayee.bps.label("payee_bps"))
+        .outerjoin(WorkPayee, WorkPayee.work_id == Work.work_id)
+        .where(Work.work_id == int(work_id))
+        .order_by(WorkPayee.position)
+    )
+    rows = core(session, q).all()
+    if not rows:
         raise not_found("work", work_id)
-    return _dicts(session, [w])[0]
+    payees = [{"account": r.payee_account, "bps": r.payee_bps} for r in rows if r.payee_account is not None]
+    return _dicts(session, [rows[0]], {rows[0].work_id: payees})[0]
 
 
 def works_by_ids(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     """The works of ``ids`` that exist, in the order given."""
     if not ids:
         return []
-    found = {w.work_id: w for w in session.scalars(select(Work).where(Work.work_id.in_([int(i) for i in ids])))}
+    found = {w.work_id: w for w in core(session, select(table(Work)).where(Work.work_id.in_([int(i) for i in ids])))}
     return _dicts(session, [found[int(i)] for i in ids if int(i) in found])
 
 
@@ -56,7 +66,7 @@ def list_works(
     iscc: str | None = None, work_ids: list[int] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Works newest first (keyset on work id), by holder, content hash, ISCC prefix or ids."""
-    q = select(Work)
+    q = select(table(Work))
     if holder:
         q = q.where(Work.holder == holder)
     if content_hash:
@@ -74,6 +84,8 @@ def list_works(
 def work_provenance(session: Session, work_id: int) -> list[dict[str, Any]]:
     """Everything that happened to a work: registry events, offers, licences, royalties, and
     auditors' reports about it, in chain order."""
-    if session.get(Work, int(work_id)) is None:
+    known = exists().where(Work.work_id == int(work_id))
+    events = record_events(session, "work", work_id, where=[known])  # one statement when the work exists
+    if not events and not core(session, select(known)).scalar():
         raise not_found("work", work_id)
-    return [trail_entry(e) for e in record_events(session, "work", work_id)]
+    return [trail_entry(e) for e in events]
