@@ -47,6 +47,17 @@ contract GasScenariosTest is LedgerFixture {
         lending.checkout(meteredLicence, keccak256("patron-ref-2"));
     }
 
+    /// The third loan of a group after a library reserved the group's slot
+    /// (`reserveLoanSlots`): the group write is non-zero -> non-zero.
+    function test_gas_meteredCheckout_thirdAfterReserving() public {
+        vm.prank(library1);
+        lending.reserveLoanSlots(4);
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("patron-ref-1"));
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("patron-ref-2"));
+    }
+
     function test_gas_checkin() public {
         vm.prank(library1);
         uint256 loanId = lending.checkout(meteredLicence, keccak256("patron-ref-1"));
