@@ -286,6 +286,9 @@ class LoanCreate(_In):
 
 
 class LoanReserveIn(_In):
+    """Loan groups to prepay the storage of; a JSON integer."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
     groups: int = Field(ge=1, le=256, description="loan groups (three loans each) to reserve storage for, 1-256")
 
 
