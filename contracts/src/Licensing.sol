@@ -404,8 +404,9 @@ contract Licensing is ILicensing, ConsortiumGuarded {
 
     /// @notice Prepays the storage of the next `groups` loan groups (three loans each): writes a
     /// sentinel (no loan) into each group slot beyond the reservation cursor, so the checkout
-    /// that later writes such a group pays ~5k gas for it instead of ~22k. Callable by an active
-    /// library or the platform; costs the caller ~22k gas per group. Groups already written by
+    /// that later writes such a group pays ~5k gas for it instead of ~22k. Loan ids, hence
+    /// groups, are shared by every library: a reservation serves whichever checkouts come next.
+    /// Callable by an active library or the platform; costs the caller ~22k gas per group. Groups already written by
     /// checkouts are never touched (the reservation starts at the group still filling at the
     /// earliest). Reverts with `LendingInvalidReserve` for 0 or more than `MAX_RESERVE_GROUPS`.
     /// @return fromGroup first group reserved; @return toGroup one past the last.
