@@ -406,6 +406,26 @@ def loans_checkout(
     console.print(f"loan [bold]{loan_id if loan_id is not None else '?'}[/] under licence {licence}: {_status(w)}")
 
 
+@loans_app.command("reserve")
+@problems_as_lines
+def loans_reserve(
+    member: MemberOpt,
+    groups: Annotated[int, typer.Option("--groups", min=1, max=256, help="loan groups (three loans each) to prepay, 1-256")],
+    data_dir: DataOpt = None, wait: WaitOpt = True,
+) -> None:
+    """Prepay the storage of the next GROUPS loan groups (~22k gas each now) so the checkout
+    completing each group costs ~17k gas less (every metered checkout then stays under 120k gas)."""
+    from .services import writes
+
+    rt = _runtime(_settings(data_dir, write_wait_timeout=5.0))
+    try:
+        w, span = writes.reserve_loan_slots(rt=rt, actor=_actor(rt, member), groups=groups, wait=wait)
+    finally:
+        rt.close()
+    what = f"groups {span[0]}-{span[1] - 1} (loans {3 * span[0] + 1}-{3 * span[1]})" if span else f"{groups} groups"
+    console.print(f"reserved loan slots for {what}: {_status(w)}")
+
+
 @loans_app.command("deposit")
 @problems_as_lines
 def loans_deposit(

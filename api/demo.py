@@ -84,7 +84,9 @@ def seed(settings: Any, *, force: bool = False, console: Console | None = None) 
         writes.mint_credit(rt=rt, actor=plat, to=actor(SPONSOR[0]).account, amount=10_000_000_00)
         for key, _ in LIBRARIES:  # metered checkouts are paid from the library's loan deposit
             writes.deposit_for_loans(rt=rt, actor=actor(key), amount=1_000_00)
-        say("[green]✓[/] credit minted: ¥5,000,000.00 per library (¥1,000.00 of it deposited for metered loans), "
+            writes.reserve_loan_slots(rt=rt, actor=actor(key), groups=4)  # 12 loans' storage prepaid
+        say("[green]✓[/] credit minted: ¥5,000,000.00 per library (¥1,000.00 of it deposited for metered loans, "
+            "storage for 12 loans reserved), "
             "¥10,000,000.00 to the sponsor")
         say(_platform_key(rt, s))
 

@@ -90,6 +90,7 @@ MESSAGES: dict[str, str] = {
     "LicensingNotLicenceHolder": "account {account} does not hold licence {licenceId}",
     "LicensingIllNotAllowed": "the terms of licence {licenceId} do not allow interlibrary loans",
     "LendingUnknownLoan": "there is no loan {loanId}",
+    "LendingInvalidReserve": "a reservation covers 1 to {maxGroups} loan groups, not {groups}",
     "LendingLoanNotActive": "loan {loanId} is not active (it is {status})",
     "LendingNotBorrower": "loan {loanId} belongs to another library, not {account}",
     "IllUnknownRequest": "there is no ILL request {requestId}",

@@ -285,6 +285,22 @@ class LoanCreate(_In):
     ref: Hex32 | None = Field(None, description="the library's opaque loan reference (random if omitted); never patron data")
 
 
+class LoanReserveIn(_In):
+    """Loan groups to prepay the storage of; a JSON integer."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    groups: int = Field(ge=1, le=256, description="loan groups (three loans each) to reserve storage for, 1-256")
+
+
+class LoanReservation(BaseModel):
+    """Loan groups whose storage a reservation prepaid (group g holds loans 3g+1..3g+3)."""
+
+    from_group: int | None = Field(None, description="first group reserved (None until the receipt is known)")
+    to_group: int | None = Field(None, description="one past the last group reserved")
+    reserved_up_to: int = Field(description="one past the last group reserved by anyone so far (from the chain)")
+    as_of_block: int
+
+
 class LoanPublic(BaseModel):
     id: int
     licence_id: int

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Response
 
 from ..deps import CurrentMember, RuntimeDep, SessionDep
-from ..schemas import Item, LoanCreate, LoanPublic, Page, WriteResult, public
+from ..schemas import Item, LoanCreate, LoanPublic, LoanReservation, LoanReserveIn, Page, WriteResult, public
 from ..services import reads, writes
 from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, page_of, write_result
 
@@ -19,6 +19,21 @@ LoanIdPath = Path(ge=1, le=2**40 - 1, description="loan id")
 def checkout(body: LoanCreate, rt: RuntimeDep, me: CurrentMember, response: Response, wait: Wait = True) -> Any:
     w, loan_id = writes.checkout(rt=rt, actor=me, licence_id=body.licence_id, ref=bytes.fromhex(body.ref[2:]) if body.ref else None, wait=wait)
     return write_result(rt, response, w, ident=loan_id, read=(lambda s: public(LoanPublic, reads.get_loan(s, loan_id))) if loan_id else None)
+
+
+@router.post("/reserve", response_model=WriteResult[LoanReservation], responses=WRITE_RESPONSES,
+             summary="Prepay the storage of the next loan groups so every checkout stays cheap (library)")
+def reserve(body: LoanReserveIn, rt: RuntimeDep, me: CurrentMember, response: Response, wait: Wait = True) -> Any:
+    """Writes a placeholder into the next GROUPS loan-group slots (three loans each): ~22k gas per
+    group now, and the checkout that completes each group then costs ~17k gas less."""
+    w, span = writes.reserve_loan_slots(rt=rt, actor=me, groups=body.groups, wait=wait)
+    ident = f"{span[0]}-{span[1]}" if span else None
+
+    def read(s: Any) -> LoanReservation:
+        return LoanReservation(from_group=span[0] if span else None, to_group=span[1] if span else None,
+                               reserved_up_to=writes.reserved_loan_groups(rt), as_of_block=reads.as_of(s))
+
+    return write_result(rt, response, w, ident=ident, created=False, read=read)
 
 
 @router.post("/{loan_id}/checkin", response_model=WriteResult[LoanPublic], responses=WRITE_RESPONSES, summary="Check a loan back in (the lending library)")

@@ -29,7 +29,7 @@ ROLE_OF: dict[tuple[str, str], str] = {
     ("Licensing", "publishTerms"): "publisher", ("Licensing", "attachTerms"): "publisher", ("Licensing", "setTermsEnabled"): "publisher",
     ("Licensing", "acquire"): "library", ("Licensing", "acquireWithPool"): "library", ("Licensing", "renew"): "library",
     ("Licensing", "renewWithPool"): "library",
-    ("Licensing", "checkout"): "library", ("Licensing", "checkin"): "library",
+    ("Licensing", "checkout"): "library", ("Licensing", "checkin"): "library", ("Licensing", "reserveLoanSlots"): "library",
     ("Royalties", "deposit"): "library", ("Royalties", "withdrawDeposit"): "library",
     ("InterlibraryLoan", "submitRequest"): "library", ("InterlibraryLoan", "act"): "library",
     ("InterlibraryLoan", "updateStatus"): "library", ("InterlibraryLoan", "answerCancel"): "library",
@@ -154,6 +154,24 @@ def checkout(*, rt: Runtime, actor: Actor, licence_id: int, ref: bytes | None = 
     w = _write(rt, actor, "Licensing", "checkout", licence_id, ref or os.urandom(32), action="checking out a loan", wait=wait)
     ev = w.first("LoanCheckedOut")
     return w, (int(ev["loanId"]) if ev else None)
+
+
+#: Most loan groups (three loans each) one reservation may prepay (Licensing.MAX_RESERVE_GROUPS).
+MAX_RESERVE_GROUPS = 256
+
+
+def reserve_loan_slots(*, rt: Runtime, actor: Actor, groups: int, wait: bool = True) -> tuple[Written, tuple[int, int] | None]:
+    """Prepay the storage of the next ``groups`` loan groups (three loans each, ~22k gas per group
+    paid now) so the checkout completing each group costs ~17k gas less; returns the groups
+    reserved as ``(from_group, to_group)`` (``to_group`` exclusive; None without a receipt)."""
+    w = _write(rt, actor, "Licensing", "reserveLoanSlots", groups, action="reserving loan slots", wait=wait)
+    ev = w.first("LoanSlotsReserved")
+    return w, ((int(ev["fromGroup"]), int(ev["toGroup"])) if ev else None)
+
+
+def reserved_loan_groups(rt: Runtime) -> int:
+    """One past the last loan group reserved so far (read from the chain; 0 = none)."""
+    return int(rt.chain.contract("Licensing").call("reservedUpTo"))
 
 
 def deposit_for_loans(*, rt: Runtime, actor: Actor, amount: int, wait: bool = True) -> Written:

@@ -128,6 +128,13 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     uint256 private constant LANE_BITS = 84;
     uint256 private constant LANE_MASK = 2 ** LANE_BITS - 1;
     uint256 private constant LOANS_PER_GROUP = 3;
+    /// Written by `reserveLoanSlots` into group slots not yet used, so that the checkout that
+    /// writes the group pays a non-zero -> non-zero write (~5k) instead of a fresh slot (~22k).
+    /// Bit 255 lies outside the three 84-bit lanes (bits 0-251): a reserved slot holds no loan
+    /// record, and the group write replaces the whole word.
+    uint256 private constant RESERVED_SENTINEL = 1 << 255;
+    /// Most groups one `reserveLoanSlots` call may reserve (256 groups ≈ 5.7M gas).
+    uint256 public constant MAX_RESERVE_GROUPS = 256;
 
     /// Declared first: slot 0 holds the pause flag, the loan counter and the pending loans
     /// (8 + 64 + 168 bits).
@@ -146,6 +153,9 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     uint256 private _offerCount;
     uint256 private _licenceCount;
     uint16 private _defaultFeeBps = INITIAL_FEE_BPS;
+    /// Groups below this index were reserved (or lie behind the loan counter); its own slot,
+    /// read and written only by `reserveLoanSlots`.
+    uint256 private _reservedUpTo;
 
     /// `licenceId` has lent as many loans as its terms allow per copy.
     error LicenceExhausted(uint256 licenceId);
@@ -179,6 +189,8 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     error LendingNotBorrower(uint256 loanId, address account);
     error LendingNotDue(uint256 loanId, uint256 dueAt);
     error LendingIdOverflow(uint256 id);
+    /// `groups` is 0 or above `MAX_RESERVE_GROUPS`.
+    error LendingInvalidReserve(uint256 groups, uint256 maxGroups);
 
     event TermsPublished(
         uint256 indexed termsId, bytes32 indexed termsHash, address indexed publisher, Terms terms, string legalTextURI
@@ -209,6 +221,9 @@ contract Licensing is ILicensing, ConsortiumGuarded {
     );
     event LoanCheckedIn(uint256 indexed loanId, uint256 indexed licenceId, address indexed library_);
     event LoanExpired(uint256 indexed loanId, uint256 indexed licenceId, address indexed caller);
+    /// Group slots `fromGroup` (inclusive) to `toGroup` (exclusive) hold the reservation
+    /// sentinel; group g holds loan ids 3g+1..3g+3.
+    event LoanSlotsReserved(address indexed by, uint256 fromGroup, uint256 toGroup);
 
     constructor(Consortium consortium_, Works works_, Royalties royalties_, SubsidyPools pools_)
         ConsortiumGuarded(consortium_)
@@ -387,6 +402,30 @@ contract Licensing is ILicensing, ConsortiumGuarded {
         }
     }
 
+    /// @notice Prepays the storage of the next `groups` loan groups (three loans each): writes a
+    /// sentinel (no loan) into each group slot beyond the reservation cursor, so the checkout
+    /// that later writes such a group pays ~5k gas for it instead of ~22k. Loan ids, hence
+    /// groups, are shared by every library: a reservation serves whichever checkouts come next.
+    /// Callable by an active library or the platform; costs the caller ~22k gas per group. Groups already written by
+    /// checkouts are never touched (the reservation starts at the group still filling at the
+    /// earliest). Reverts with `LendingInvalidReserve` for 0 or more than `MAX_RESERVE_GROUPS`.
+    /// @return fromGroup first group reserved; @return toGroup one past the last.
+    function reserveLoanSlots(uint256 groups) external whenNotPaused returns (uint256 fromGroup, uint256 toGroup) {
+        if (!_hasRole(Roles.LIBRARY, msg.sender) && !_hasRole(Roles.PLATFORM, msg.sender)) {
+            revert Unauthorized(msg.sender, Roles.LIBRARY);
+        }
+        if (groups == 0 || groups > MAX_RESERVE_GROUPS) revert LendingInvalidReserve(groups, MAX_RESERVE_GROUPS);
+        fromGroup = _reservedUpTo;
+        uint256 filling = _loanCount / LOANS_PER_GROUP; // groups below it are written already
+        if (fromGroup < filling) fromGroup = filling;
+        toGroup = fromGroup + groups;
+        for (uint256 g = fromGroup; g < toGroup; ++g) {
+            _loanGroups[g] = RESERVED_SENTINEL;
+        }
+        _reservedUpTo = toGroup;
+        emit LoanSlotsReserved(msg.sender, fromGroup, toGroup);
+    }
+
     /// @notice The lending library ends an active loan; the copy is free again.
     function checkin(uint256 loanId) external onlyRole(Roles.LIBRARY) whenNotPaused {
         (uint256 licenceId,) = _endLoan(loanId, LoanStatus.Returned);
@@ -420,6 +459,12 @@ contract Licensing is ILicensing, ConsortiumGuarded {
 
     function loanCount() external view returns (uint256) {
         return _loanCount;
+    }
+
+    /// @notice One past the last loan group reserved by `reserveLoanSlots` (0: none yet); a
+    /// checkout whose loan id is at most `3 * reservedUpTo()` writes into a reserved slot.
+    function reservedUpTo() external view returns (uint256) {
+        return _reservedUpTo;
     }
 
     /// @notice The library holding `licenceId` (a licence never changes hands); reverts for an
@@ -698,6 +743,8 @@ contract Licensing is ILicensing, ConsortiumGuarded {
         shift = LANE_BITS * (index % LOANS_PER_GROUP);
         pending = group == count / LOANS_PER_GROUP; // the group still filling
         word = pending ? _pending : _loanGroups[group];
+        // a written group never holds the reservation sentinel (the group write replaces the
+        // word), and the sentinel's bit lies outside every lane anyway: masked, it reads as 0
         record = (word >> shift) & LANE_MASK;
     }
 

@@ -62,3 +62,32 @@ contract GasScenariosTest is LedgerFixture {
         royalties.withdraw(); // steady state
     }
 }
+
+/// @dev As `GasScenariosTest`, after the library reserved loan-group slots in `setUp`
+/// (`reserveLoanSlots`, not counted): the same two checkouts as
+/// `test_gas_meteredCheckout_thirdOfGroup`, whose second now writes its group's slot
+/// non-zero -> non-zero. The difference between the two snapshot lines is the saving.
+contract GasReservedScenariosTest is LedgerFixture {
+    uint256 internal meteredLicence;
+
+    function setUp() public override {
+        _deployLedger();
+        uint256 workId = _registerWork(1); // two payees
+        uint256 perpetualTerms = _offer(workId, _termsInput(Licensing.TermsKind.PerpetualCopies, 5_000));
+        uint256 meteredTerms = _offer(workId, _termsInput(Licensing.TermsKind.PerLoanMetered, 300));
+        _acquire(library1, workId, perpetualTerms, 1); // warms balances of payees and treasury
+        meteredLicence = _acquire(library1, workId, meteredTerms, 1_000);
+        _deposit(library1, 100_000_00);
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("warm the loan counter"));
+        vm.prank(library1);
+        lending.reserveLoanSlots(4);
+    }
+
+    function test_gas_meteredCheckout_thirdAfterReserving() public {
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("patron-ref-1"));
+        vm.prank(library1);
+        lending.checkout(meteredLicence, keccak256("patron-ref-2"));
+    }
+}

@@ -28,6 +28,7 @@ WRITES = [
     ("POST", "/loans", lambda: {"licence_id": 999999}, "library"),
     ("POST", "/loans/999999/checkin", lambda: None, "library"),
     ("POST", "/royalties/deposit", lambda: {"amount": 1}, "library"),
+    ("POST", "/loans/reserve", lambda: {"groups": 1}, "library"),
     ("POST", "/royalties/deposit/withdraw", lambda: {"amount": 1}, "library"),
     ("POST", "/ill/requests", lambda: {"supplier": "CN-330200-NBL", "own_id": "authz-" + content_hash()[2:12], "bibliographic_key": "ISBN 1"}, "library"),
     ("POST", "/ill/requests/1/status", lambda: {"status": "WillSupply"}, "library"),

@@ -1,4 +1,5 @@
-"""Loan deposits: metered checkouts are paid from credit a library prepaid into Royalties.
+"""Loan deposits: metered checkouts are paid from credit a library prepaid into Royalties; loan-slot
+reservations prepay the storage of loan groups (issue #3).
 
 Through HTTP (role-checked, problem+json) and the CLI; the chain is shared by every API test, so
 each test starts from the deposit it finds and uses its own work.
@@ -92,3 +93,43 @@ def test_deposit_from_the_command_line(api):
     assert "deposit now 0 fen" in out
     refused = _one_error_line(run(api, "loans", "deposit", "--member", PUB, "--amount", "5"))
     assert "library" in refused
+
+
+def test_reserve_loan_slots_then_loans_read_back(api):
+    licence_id = _metered_licence(api, 200, f"预留借阅存储 ({api.backend})")
+    ok(api.post("/royalties/deposit", LIB, {"amount": 6 * 200}))
+    r = ok(api.post("/loans/reserve", LIB, {"groups": 2}), 200)
+    d = r["data"]
+    assert r["tx"]["status"] == "mirrored" and d["to_group"] - d["from_group"] == 2, r
+    assert d["reserved_up_to"] >= d["to_group"] and r["id"] == f"{d['from_group']}-{d['to_group']}"
+    loans = [int(ok(api.post("/loans", LIB, {"licence_id": licence_id}))["id"]) for _ in range(3)]
+    for loan_id in loans:
+        got = ok(api.get(f"/loans/{loan_id}", LIB))["data"]
+        assert got["licence_id"] == licence_id and got["status"] == "Active", got
+    chain_loan = api.client.app.state.runtime.chain.contract("Licensing").call("loan", loans[-1])
+    assert chain_loan["licenceId"] == licence_id and chain_loan["status"] == 1
+
+
+def test_reserve_input_and_roles(api):
+    for bad in (0, -1, 257, "2", None, 2.5):
+        r = api.post("/loans/reserve", LIB, {"groups": bad})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), (bad, r.text)
+    r = api.post("/loans/reserve", LIB, {"groups": 1, "extra": 1})
+    assert r.status_code == 422
+    r = api.post("/loans/reserve", PUB, {"groups": 1})
+    assert r.status_code == 403 and r.json()["role"] == "library"
+    r = api.post("/loans/reserve", "CN-330300-WZL", {"groups": 1})
+    assert r.status_code == 403 and r.json()["type"].endswith("member-suspended")
+
+
+@sqlite_only
+def test_reserve_from_the_command_line(api):
+    out = _ok(run(api, "loans", "reserve", "--member", LIB, "--groups", "3"))
+    m = re.search(r"reserved loan slots for groups (\d+)-(\d+) \(loans (\d+)-(\d+)\)", out)
+    assert m, out
+    first, last, lo, hi = map(int, m.groups())
+    assert last - first == 2 and lo == 3 * first + 1 and hi == 3 * last + 3
+    refused = _one_error_line(run(api, "loans", "reserve", "--member", PUB, "--groups", "1"))
+    assert "library" in refused
+    refused = run(api, "loans", "reserve", "--member", LIB, "--groups", "0")
+    assert refused.returncode != 0

@@ -116,6 +116,42 @@ def test_metered_checkout_pays_from_the_deposit(chain, actors):
     assert [ev for ev, _ in royalties.events(out.receipt)] == ["DepositWithdrawn"]
 
 
+def test_reserved_loan_slots_keep_every_metered_checkout_under_120k(chain, actors):
+    """Issue #3: after a library reserves loan-group slots, every metered checkout (the one that
+    writes its group's slot too) costs at most 120,000 gas in a real receipt, and every loan reads
+    back; a reservation of 0 or more than 256 groups is refused with its named error."""
+    pub, lib = actors.publisher, actors.libraries[1]
+    lic = chain.contract("Licensing")
+    work_id = register_work(chain, pub)
+    terms_id = offer_terms(chain, pub, work_id, kind=METERED, price=500, copies=8, loan_period=3600)
+    licence_id = acquire(chain, lib, work_id, terms_id, copies=1)
+    deposit(chain, lib, 10 * 500)
+    checkout(chain, lib, licence_id)  # the publisher's first royalty: a fresh balance slot, not steady state
+    for bad in (0, 257):
+        with pytest.raises(errors.LendingInvalidReserve) as exc:
+            lic.transact("reserveLoanSlots", bad, sender=lib)
+        assert exc.value.args_by_name == {"groups": bad, "maxGroups": 256}
+    count = lic.call("loanCount")
+    out = lic.transact("reserveLoanSlots", 3, sender=lib)
+    ev = event(chain, "Licensing", out, "LoanSlotsReserved")
+    assert ev["by"] == lib.address and ev["toGroup"] - ev["fromGroup"] == 3 and ev["fromGroup"] >= count // 3
+    assert lic.call("reservedUpTo") >= ev["toGroup"]
+    assert lic.call("loanCount") == count, "a reservation makes no loan"
+    gas: dict[int, int] = {}
+    while lic.call("loanCount") < 3 * ev["fromGroup"] + 6:  # two whole reserved groups
+        o = lic.transact("checkout", licence_id, hashlib.sha256(str(len(gas)).encode()).digest(), sender=lib)
+        loan_id = event(chain, "Licensing", o, "LoanCheckedOut")["loanId"]
+        gas[loan_id] = int(o.receipt["gasUsed"], 16)
+        assert lic.call("loan", loan_id)["licenceId"] == licence_id
+    completing = [g for loan_id, g in gas.items() if loan_id % 3 == 0 and (loan_id - 1) // 3 >= ev["fromGroup"]]
+    assert len(completing) >= 2, gas
+    assert max(gas.values()) <= 120_000, gas
+    assert max(completing) - min(gas.values()) < 10_000, f"no fresh-slot write (~22k) for a reserved group: {gas}"
+    for loan_id in gas:
+        loan = lic.call("loan", loan_id)
+        assert loan["status"] == 1 and loan["library_"] == lib.address
+
+
 def test_subscription_renews(chain, actors):
     pub, lib = actors.publisher, actors.library
     work_id = register_work(chain, pub)

@@ -62,6 +62,8 @@ contract RightsHandler is LedgerCheats {
     uint256 public ghostDepositOut; // fen taken back with withdrawDeposit
     uint256 public ghostPaidFromDeposit; // gross of metered checkouts (paid from deposits)
     uint256 public ghostDepositMismatches;
+    /// Loan-slot reservations whose effect was wrong (a loan changed, the cursor did not move).
+    uint256 public ghostReserveMismatches;
     uint256 internal _seq;
 
     constructor(
@@ -225,6 +227,24 @@ contract RightsHandler is LedgerCheats {
         } catch {
             if (amount != 0 && amount <= before) ++ghostDepositMismatches; // only a short deposit refuses
         }
+    }
+
+    /// A library or the platform reserves 1-4 loan-group slots; open loans must read back
+    /// unchanged and the loan counter must not move.
+    function reserveLoanSlots(uint256 who, uint8 groups) external {
+        address caller = who % 4 == 3 ? a.platform : _libraries[who % 3];
+        uint256 n = 1 + groups % 4;
+        uint256 count = lending.loanCount();
+        uint256 cursor = lending.reservedUpTo();
+        vm.prank(caller);
+        try lending.reserveLoanSlots(n) returns (uint256 fromGroup, uint256 toGroup) {
+            uint256 filling = count / 3;
+            if (fromGroup != (cursor > filling ? cursor : filling) || toGroup != fromGroup + n) ++ghostReserveMismatches;
+            if (lending.reservedUpTo() != toGroup || lending.loanCount() != count) ++ghostReserveMismatches;
+            for (uint256 k = 0; k < openLoans.length; ++k) {
+                if (lending.loan(openLoans[k]).status != Licensing.LoanStatus.Active) ++ghostReserveMismatches;
+            }
+        } catch {}
     }
 
     function checkin(uint256 loanSeed) external {

@@ -31,7 +31,7 @@ contract RightsInvariantsTest is LedgerFixture {
             })
         );
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](19);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = RightsHandler.registerWork.selector;
         selectors[1] = RightsHandler.offerTerms.selector;
         selectors[2] = RightsHandler.acquire.selector;
@@ -51,6 +51,7 @@ contract RightsInvariantsTest is LedgerFixture {
         selectors[16] = RightsHandler.callWithoutRole.selector;
         selectors[17] = RightsHandler.deposit.selector;
         selectors[18] = RightsHandler.withdrawDeposit.selector;
+        selectors[19] = RightsHandler.reserveLoanSlots.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -73,6 +74,7 @@ contract RightsInvariantsTest is LedgerFixture {
             "deposits = deposited - spent on loans - taken back"
         );
         assertEq(handler.ghostDepositMismatches(), 0, "deposit moves exactly as asked; loans read back");
+        assertEq(handler.ghostReserveMismatches(), 0, "reservations move the cursor and leave loans alone");
         uint256 poolFunds;
         for (uint256 i = 0; i < handler.poolCount(); ++i) {
             poolFunds += pools.pool(handler.poolIds(i)).balance;
@@ -121,7 +123,9 @@ contract RightsHandlerProgressTest is LedgerFixture {
         h.deposit(1, 1_000);
         h.withdrawDeposit(1, 100);
         h.checkout(1);
+        h.reserveLoanSlots(3, 2);
         h.checkout(1);
+        assertEq(lending.reservedUpTo(), 3, "platform reserved groups 0-2");
         h.checkin(0);
         h.expire(0);
         h.openDispute(0, 3);
@@ -140,6 +144,7 @@ contract RightsHandlerProgressTest is LedgerFixture {
         assertEq(h.ghostFeeMismatches(), 0);
         assertEq(h.ghostUnauthorizedSuccesses(), 0);
         assertEq(h.ghostDepositMismatches(), 0);
+        assertEq(h.ghostReserveMismatches(), 0);
         assertEq(h.ghostPaidFromDeposit(), 600, "two metered checkouts paid from the deposit");
         assertEq(credit.balanceOf(address(royalties)), h.sumBalances() + h.sumEscrow() + h.sumDeposits());
     }

@@ -36,6 +36,8 @@ interface Vm {
     function assertGe(uint256 left, uint256 right) external pure;
     function assertLt(uint256 left, uint256 right) external pure;
     function assertGt(uint256 left, uint256 right) external pure;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 }
 
 /// @dev The cheatcode handle and `bound`, for tests and for invariant handlers (which must not
