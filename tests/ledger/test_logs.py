@@ -7,11 +7,6 @@ answers a range wider than ``MAX_RANGE`` blocks with Besu's own error object (Be
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import httpx
 import pytest
 
 from ledger.chain import Chain
@@ -19,58 +14,14 @@ from ledger.logs import get_logs
 from ledger.rpc import Rpc, RpcError
 from ledger.verification import find_logs
 from tests.flows import register_work
+from tests.getlogs_proxy import GetLogsProxy
 
 MAX_RANGE = 3
 
 
-class _RangeCappingProxy:
-    """Forwards JSON-RPC to ``upstream``; refuses getLogs ranges over ``max_range`` blocks."""
-
-    def __init__(self, upstream: str, max_range: int) -> None:
-        self.calls: list[tuple[int, int]] = []  # (from, to) of every getLogs forwarded
-        self.refused = 0
-        proxy = self
-        client = httpx.Client(timeout=30)
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:  # keep pytest output clean
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if isinstance(body, dict) and body.get("method") == "eth_getLogs":
-                    flt = body["params"][0]
-                    lo, hi = int(flt["fromBlock"], 16), int(flt["toBlock"], 16)
-                    if hi - lo + 1 > max_range:
-                        proxy.refused += 1
-                        answer = {"jsonrpc": "2.0", "id": body["id"],
-                                  "error": {"code": -32602, "message": "Requested range exceeds maximum RPC range limit"}}
-                        return self._send(json.dumps(answer).encode())
-                    proxy.calls.append((lo, hi))
-                self._send(client.post(upstream, json=body).content)
-
-            def _send(self, payload: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-        self._client = client
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._client.close()
-
-
 @pytest.fixture
 def capped(chain, settings):
-    proxy = _RangeCappingProxy(settings.rpc_url, MAX_RANGE)
+    proxy = GetLogsProxy(settings.rpc_url, MAX_RANGE)
     capped_chain = Chain(settings.model_copy(update={"rpc_url": proxy.url}), chain.manifest)
     yield proxy, capped_chain
     capped_chain.close()
@@ -87,19 +38,19 @@ def test_find_logs_splits_ranges_the_node_refuses(chain, actors, capped):
     assert [lg.args["workId"] for lg in through_cap] == [lg.args["workId"] for lg in direct]
     assert set(ids) <= {lg.args["workId"] for lg in through_cap}
     assert proxy.refused >= 1  # the first, whole-history call was refused ...
-    assert all(hi - lo + 1 <= MAX_RANGE for lo, hi in proxy.calls)  # ... and every forwarded one fits
-    covered = sorted(proxy.calls)
+    assert all(hi - lo + 1 <= MAX_RANGE for lo, hi in proxy.forwarded)  # ... and every forwarded one fits
+    covered = sorted(proxy.forwarded)
     assert covered[0][0] == chain.manifest.contracts["Works"].block
     assert all(b[0] == a[1] + 1 for a, b in zip(covered, covered[1:]))  # no gap, no overlap
     assert covered[-1][1] == chain.block_number()
 
 
 def test_a_node_refusing_even_one_block_gets_its_error_raised(chain, settings):
-    proxy = _RangeCappingProxy(settings.rpc_url, 0)  # refuses every range
+    proxy = GetLogsProxy(settings.rpc_url, 0)  # refuses every range
     try:
         with Rpc(proxy.url) as rpc, pytest.raises(RpcError, match="range limit"):
             get_logs(rpc, {"address": chain.contract("Works").address}, 0, chain.block_number())
-        assert proxy.refused > 1 and proxy.calls == []  # it halved down to one block before giving up
+        assert proxy.refused > 1 and proxy.forwarded == []  # it halved down to one block before giving up
     finally:
         proxy.close()
 
