@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
+from ledger import node
 from ledger.chain import Chain
 from ledger.config import Settings
+from ledger.deploy import DeployConfig, MemberSpec, deploy
 from ledger.manifest import Manifest
 from ledger.mirror.db import make_engine
 from ledger.mirror.indexer import Indexer
 from ledger.mirror.models import Base, Checkpoint
-from tests.conftest import Actors
+from tests.conftest import Actors, free_port
 from tests.fixtures.postgres import temporary_database
 
 
@@ -116,3 +122,55 @@ def activity(chain: Chain, actors: Actors, rounds: int = 3, *, seed: int = 0) ->
 
 def head(chain: Chain) -> int:
     return chain.block_number()
+
+
+# ------------------------------------------------------------------ a private node per test
+@dataclass
+class PrivateNode:
+    settings: Settings
+    manifest: Manifest
+    chain: Chain
+    platform: LocalAccount
+    a: LocalAccount
+    b: LocalAccount
+
+    @property
+    def state_file(self):  # noqa: ANN201
+        return self.settings.data_path / "chain" / "state.json"
+
+    def restart(self, *, state_from=None) -> None:  # noqa: ANN001
+        """Stop anvil cleanly (it dumps its state); start it again, from ``state_from`` if given."""
+        node.down(self.settings)
+        if state_from is not None:
+            shutil.copyfile(state_from, self.state_file)
+        node.up(self.settings)
+        self.chain.pipeline.nonces.reset()
+
+    def mints(self, n: int, *, seed: int = 0, one_block_each: bool = False) -> list[str]:
+        """``n`` Credit mints to ``a`` (amounts depend on ``seed``: other seeds, other transactions);
+        returns their transaction hashes."""
+        credit = self.chain.contract("Credit")
+        calls = [credit.tx("mint", self.a.address, 1 + seed * 1000 + i, sender=self.platform) for i in range(n)]
+        hashes = []
+        for group in ([[c] for c in calls] if one_block_each else [calls]):
+            hashes += [o.unwrap().tx_hash for o in self.chain.pipeline.submit(group)]
+        return hashes
+
+
+@pytest.fixture
+def private_node(tmp_path) -> Iterator[PrivateNode]:
+    s = Settings(data_dir=tmp_path / "node", anvil_port=free_port(), keystore_password="pw")
+    node.up(s)
+    try:
+        gov, plat, a, b = (Account.create() for _ in range(4))
+        cfg = DeployConfig(members=[MemberSpec("platform", "P", "platform", ["platform", "treasury"], plat),
+                                    MemberSpec("a", "CN-A", "a", ["library"], a), MemberSpec("b", "CN-B", "b", ["library"], b)],
+                           platform_treasury="platform")
+        manifest, _ = deploy(s, gov, config=cfg)
+        chain = Chain(s, manifest)
+        try:
+            yield PrivateNode(s, manifest, chain, plat, a, b)
+        finally:
+            chain.close()
+    finally:
+        node.down(s)

@@ -6,15 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from eth_account import Account
-
 from ledger import node
-from ledger.chain import Chain
-from ledger.config import Settings
-from ledger.deploy import DeployConfig, MemberSpec, deploy
 from ledger.mirror.db import make_engine
 from ledger.mirror.indexer import Indexer, LogReporter
-from tests.conftest import free_port
 from tests.mirror.conftest import checkpoint, index_once, mirror_state
 
 
@@ -30,51 +24,35 @@ class Recorder(LogReporter):
         self.back += 1
 
 
-def test_indexer_rides_out_a_node_outage(tmp_path):
-    s = Settings(data_dir=tmp_path / "node", anvil_port=free_port(), keystore_password="pw")
+def test_indexer_rides_out_a_node_outage(private_node, tmp_path):
+    p = private_node
+    s, manifest, chain = p.settings, p.manifest, p.chain
+    p.mints(20)
+    engine = make_engine(f"sqlite:///{tmp_path / 'mirror.sqlite'}")
+    rec = Recorder()
+    idx = Indexer(s, manifest, engine, reporter=rec, poll_interval=0.05, max_backoff=0.5)
+    t = threading.Thread(target=idx.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 120
+    while (checkpoint(engine) or (0,))[0] < chain.block_number():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    node.down(s)  # clean stop: anvil keeps its state
+    while not rec.down:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "cannot reach the chain" in rec.down[0]
     node.up(s)
-    try:
-        gov, plat, a, b = (Account.create() for _ in range(4))
-        cfg = DeployConfig(members=[MemberSpec("platform", "P", "platform", ["platform", "treasury"], plat),
-                                    MemberSpec("a", "CN-A", "a", ["library"], a), MemberSpec("b", "CN-B", "b", ["library"], b)],
-                           platform_treasury="platform")
-        manifest, _ = deploy(s, gov, config=cfg)
-        chain = Chain(s, manifest)
-        credit = chain.contract("Credit")
-
-        def transfers(n: int) -> None:
-            for o in chain.pipeline.submit([credit.tx("mint", a.address, 1 + i, sender=plat) for i in range(n)]):
-                o.unwrap()
-
-        transfers(20)
-        engine = make_engine(f"sqlite:///{tmp_path / 'mirror.sqlite'}")
-        rec = Recorder()
-        idx = Indexer(s, manifest, engine, reporter=rec, poll_interval=0.05, max_backoff=0.5)
-        t = threading.Thread(target=idx.run, daemon=True)
-        t.start()
-        deadline = time.monotonic() + 120
-        while (checkpoint(engine) or (0,))[0] < chain.block_number():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-
-        node.down(s)  # clean stop: anvil keeps its state
-        while not rec.down:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        assert "cannot reach the chain" in rec.down[0]
-        node.up(s)
-        chain.pipeline.nonces.reset()
-        transfers(15)
-        head = chain.block_number()
-        while (checkpoint(engine) or (0,))[0] < head:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        idx.stop()
-        t.join(timeout=30)
-        assert rec.back >= 1
-        clean = make_engine(f"sqlite:///{tmp_path / 'clean.sqlite'}")
-        index_once(s, manifest, clean)
-        assert mirror_state(engine) == mirror_state(clean)
-        chain.close()
-    finally:
-        node.down(s)
+    chain.pipeline.nonces.reset()
+    p.mints(15, seed=1)
+    head = chain.block_number()
+    while (checkpoint(engine) or (0,))[0] < head:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    idx.stop()
+    t.join(timeout=30)
+    assert rec.back >= 1
+    clean = make_engine(f"sqlite:///{tmp_path / 'clean.sqlite'}")
+    index_once(s, manifest, clean)
+    assert mirror_state(engine) == mirror_state(clean)
