@@ -6,10 +6,11 @@ PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``). Both behind
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -100,3 +101,23 @@ def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], *, sqlite_or_ignore: bool = False) -> None:
+    """Bulk-insert ``rows`` (tuples in ``columns`` order) on the caller's transaction, through the
+    driver's own bulk path: ``COPY`` on PostgreSQL, one ``executemany`` INSERT on SQLite
+    (``INSERT OR IGNORE`` with ``sqlite_or_ignore``). Plain table and column names, so migrations
+    can use it before the models match the database."""
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        cur.close()
+    else:
+        verb = "INSERT OR IGNORE" if sqlite_or_ignore else "INSERT"
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"{verb} INTO {table} ({cols}) VALUES ({marks})", rows)  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from .db import bulk_insert
+
 PAYMENT_EVENTS = ("RoyaltyPaid", "RoyaltyEscrowed", "EscrowReleased")
 ESCROW = ""  # account of the escrowed entries
 COLUMNS = ("block_number", "log_index", "seq", "block_timestamp", "account", "work_id", "kind", "net", "gross")
@@ -67,18 +69,9 @@ def _sqlite_row(row: Entry) -> tuple[Any, ...]:
 def insert_entries(conn: Connection, rows: list[Entry]) -> None:
     """Bulk-insert entry rows on the caller's transaction: ``COPY`` on PostgreSQL,
     ``executemany`` on SQLite. Plain table and column names (the migration uses it too)."""
-    if not rows:
-        return
-    cols = ", ".join(COLUMNS)
-    if conn.dialect.name == "postgresql":
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cur.copy(f"COPY payment_entries ({cols}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r)
-        cur.close()
-    else:
-        marks = ", ".join("?" * len(COLUMNS))
-        conn.exec_driver_sql(f"INSERT INTO payment_entries ({cols}) VALUES ({marks})", [_sqlite_row(r) for r in rows])  # type: ignore[arg-type]
+    if conn.dialect.name != "postgresql":
+        rows = [_sqlite_row(r) for r in rows]
+    bulk_insert(conn, "payment_entries", COLUMNS, rows)
 
 
 def write_entries(conn: Connection, events: list[Any]) -> None:

@@ -443,13 +443,4 @@ def write_raw(conn: Connection, events: list[LogEvent]) -> None:
          None if e.args is None else dumps(e.args), e.topics, e.data)
         for e in events
     ]
-    cols = ", ".join(_RAW_COLS)
-    if conn.dialect.name == "postgresql":
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cur.copy(f"COPY raw_events ({cols}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r)
-        cur.close()
-    else:
-        marks = ", ".join("?" * len(_RAW_COLS))
-        conn.exec_driver_sql(f"INSERT OR IGNORE INTO raw_events ({cols}) VALUES ({marks})", rows)  # type: ignore[arg-type]
+    mirror_db.bulk_insert(conn, "raw_events", _RAW_COLS, rows, sqlite_or_ignore=True)
