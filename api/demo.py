@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from typing import Any
 
@@ -20,6 +19,7 @@ from rich.console import Console
 
 from ledger import accounts
 from ledger.config import ChainProfile
+from rights.atomic import write_json_atomic
 
 from .config import ApiSettings, api_settings, platform_key_passphrase
 from .deps import Actor
@@ -160,9 +160,7 @@ def seed(settings: Any, *, force: bool = False, console: Console | None = None) 
             for key in [PLATFORM, "governor", *[k for k, _, _ in members]]:
                 out[key], _ = tokens.create(session, member=key, account=accounts.signer(s, key).address, name="demo")
         path = s.data_path / TOKENS
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(out, f, indent=2, ensure_ascii=False)
+        write_json_atomic(path, out, mode=0o600, indent=2, ensure_ascii=False)
         marker.write_text(json.dumps({"seeded_at": time.time(), "block": rt.chain.block_number()}))
         say(f"[green]✓[/] demo API tokens → {path} (mode 0600)")
         return out

@@ -45,6 +45,7 @@ import nacl.pwhash
 from eth_account.signers.local import LocalAccount
 from nacl.signing import SigningKey
 
+from rights.atomic import write_json_atomic
 from rights.sealing import (
     MemberKeyPair,
     decrypt_stream,
@@ -248,16 +249,7 @@ class WorkKeyring:
     def put(self, entry: KeyringEntry) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(entry.content_sha256)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".entry-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(entry), f, sort_keys=True, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(target, asdict(entry), prefix=".entry-", sort_keys=True, indent=1)
         return target
 
     def get(self, content_sha256: str | bytes) -> KeyringEntry:

@@ -9,12 +9,13 @@ members starts in seconds.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+
+from rights.atomic import write_json_atomic
 
 from .errors import KeystoreError
 
@@ -39,11 +40,7 @@ def create(keystore_dir: Path, name: str, password: str, *, private_key: bytes |
     kwargs = {"kdf": "scrypt", "iterations": _FAST_SCRYPT_N} if fast else {}
     blob = Account.encrypt(acct.key, password, **kwargs)
     keystore_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(blob, f)
-    os.replace(tmp, path)
+    write_json_atomic(path, blob, mode=0o600, prefix=".key-")
     return acct
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rights.atomic import atomic_open
 
 from .errors import ManifestError
 
@@ -55,11 +56,9 @@ def load(path: Path) -> Manifest:
 
 
 def save(manifest: Manifest, path: Path) -> None:
-    """Write atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    """Write atomically (temp file + fsync + rename)."""
+    with atomic_open(path) as f:
+        f.write(json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n")
 
 
 def check_chain(manifest: Manifest, *, chain_id: int, genesis_hash: str, rpc_url: str, path: Path) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
+from rights.atomic import atomic_open, write_json_atomic
 from rights.periods import DEFAULT_TZ, PeriodError, parse_period
 from rights.statement import StatementInvalid, payee_document, platform_document, sign, to_csv, to_pdf, verify, yuan
 
@@ -71,12 +71,14 @@ def register_commands(app: typer.Typer) -> None:
         for payee, ps in st.payees.items():
             signed = sign(payee_document(st, ps, chain=chain_info), key)
             base = out / f"{p.label}-{payee}"
-            base.with_suffix(".json").write_text(json.dumps(signed, ensure_ascii=False, indent=1))
-            base.with_suffix(".csv").write_text(to_csv(signed["statement"]))
-            base.with_suffix(".pdf").write_bytes(to_pdf(signed))
+            write_json_atomic(base.with_suffix(".json"), signed, ensure_ascii=False, indent=1)
+            with atomic_open(base.with_suffix(".csv")) as f:
+                f.write(to_csv(signed["statement"]))
+            with atomic_open(base.with_suffix(".pdf"), binary=True) as f:
+                f.write(to_pdf(signed))
             table.add_row(payee, str(len(ps.lines)), yuan(ps.net_total))
         summary = sign(platform_document(st, chain=chain_info), key)
-        (out / f"{p.label}-platform.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+        write_json_atomic(out / f"{p.label}-platform.json", summary, ensure_ascii=False, indent=1)
         console.print(table)
         console.print(
             f"gross {yuan(st.gross_total)} · platform fee {yuan(st.platform_fee)} · to payees {yuan(st.net_total)} · "
@@ -123,7 +125,7 @@ def register_commands(app: typer.Typer) -> None:
                 raise ConfigError(f"no member with institution id {library!r}")
         with sessions() as session:
             bundle = export_bundle(session, man, work_id=work, account=account, period=_period(period, tz) if period else None)
-        out.write_text(json.dumps(bundle, ensure_ascii=False, indent=1))
+        write_json_atomic(out, bundle, ensure_ascii=False, indent=1)
         console.print(f"{len(bundle['events'])} events ({bundle['subject']}) → {out}")
 
     @audit_app.command("verify")

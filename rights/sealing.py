@@ -30,7 +30,6 @@ import base64
 import json
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +40,7 @@ import nacl.secret
 import nacl.utils
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
+from rights.atomic import write_json_atomic
 from rights.errors import DecryptionFailed, KeyFileError, NotForThisMember, WrongPassphrase
 
 MAGIC = b"LLSB"
@@ -206,19 +206,7 @@ def save_private_key(
         "kdf": {"alg": "argon2id13", "opslimit": opslimit, "memlimit": memlimit, "salt": _b64(salt)},
         "box": _b64(bytes(box)),
     }
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".key-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(path, doc, mode=0o600, prefix=".key-", indent=1, sort_keys=True)
 
 
 def load_private_key(path: str | os.PathLike[str], passphrase: str) -> MemberKeyPair:

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
@@ -35,6 +34,7 @@ from pathlib import Path
 import nacl.exceptions
 from nacl.signing import SigningKey, VerifyKey
 
+from rights.atomic import atomic_path
 from rights.errors import StampInvalid, StampMissing
 from rights.text import EPUB, PDF, detect_media_type
 
@@ -215,14 +215,5 @@ def _read_pdf_stamp(p: Path) -> bytes | None:
 
 
 def _write_atomic(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".stamp-")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(target, prefix=".stamp-") as tmp:
+        write(str(tmp))

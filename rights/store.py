@@ -27,6 +27,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from multiformats import CID, multihash
 
+from rights.atomic import fsync_dir
 from rights.errors import ContentCorrupted, ContentNotFound, InvalidCid
 
 READ_CHUNK = 1 << 20  # bytes
@@ -123,7 +124,7 @@ class LocalContentStore:
                 return cid
             final.parent.mkdir(exist_ok=True)
             os.replace(tmp_name, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return cid
         except BaseException:
             if os.path.exists(tmp_name):
@@ -165,7 +166,7 @@ class LocalContentStore:
         marker = self._pins / normalize_cid(cid)
         if not marker.exists():
             marker.touch()
-            _fsync_dir(self._pins)
+            fsync_dir(self._pins)
 
     def discard(self, cid: str) -> None:
         """Delete unpinned content (undoing a put whose registration failed). Pinned content
@@ -176,7 +177,7 @@ class LocalContentStore:
         path = self.path_of(c)
         if path.exists():
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
 
     def pins(self) -> list[str]:
         return sorted(p.name for p in self._pins.iterdir())
@@ -195,11 +196,3 @@ def _verified_chunks(chunks: Iterator[bytes], want: bytes, cid: str) -> Iterator
         yield chunk
     if sha.digest() != want:
         raise ContentCorrupted(cid)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -25,13 +25,13 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rights import atomic
 from rights.periods import Period, parse_period
 
 from ..problems import Problem
@@ -49,20 +49,8 @@ INTERRUPTED = "interrupted: the service stopped before the run finished; start i
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (temp file in the same dir + fsync + rename).
-    Hand-written: the few existing writers (keystore, manifest, sealing) each inline theirs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``obj`` as compact JSON to ``path`` atomically (``rights.atomic``)."""
+    atomic.write_json_atomic(path, obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def summary_of(result: SignedStatements) -> dict[str, Any]:
