@@ -208,7 +208,7 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
         if (amount == 0) revert RoyaltiesNothingToWithdraw(msg.sender);
         _balances[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
-        IERC20(_credit).safeTransfer(msg.sender, amount);
+        _credit.payOut(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ views
