@@ -199,6 +199,9 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     }
 
     /// @notice Transfers the caller's whole balance to the caller (pull payment).
+    /// @dev Checks-effects-interactions under the lock: the balance is zeroed and `Withdrawn`
+    /// emitted before the one external call, `Credit.payOut` (only this contract may call it;
+    /// Credit checks its own and the Consortium's pause and that the caller may hold credit).
     function withdraw() external nonReentrant whenNotPaused returns (uint256 amount) {
         amount = _balances[msg.sender];
         if (msg.sender == _feeAccount) {
