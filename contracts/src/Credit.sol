@@ -19,6 +19,8 @@ import {Roles} from "./access/Roles.sol";
 /// beside the pause flag, which every move reads anyway, and a move to or from Royalties looks
 /// up only the other side's standing (Royalties is a known libledger contract; the governor
 /// stops it with either pause). Same functions, events and errors as OpenZeppelin's ERC20.
+/// The ERC-20 core below derives from OpenZeppelin Contracts v5.7 `token/ERC20/ERC20.sol`
+/// (MIT licence, Copyright (c) 2016-2025 Zeppelin Group Ltd).
 contract Credit is ConsortiumGuarded, IERC20Metadata, IERC20Errors {
     /// At most 2^88 - 1 fen (~3.1e24 credits) exist, so Royalties' holding always fits its
     /// 88 bits of slot 0.
