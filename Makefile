@@ -4,7 +4,7 @@
 #   make test    set everything up (PostgreSQL too), then forge tests and pytest
 #   make bench   set everything up, then every bench/*.py, JSON lines into bench/latest.jsonl
 #
-# Helpers: make setup | contracts | clean | distclean | pg-url | pg-stop | help
+# Helpers: make setup | contracts | gas-snapshot | clean | distclean | pg-url | pg-stop | help
 #
 # Every target is idempotent: the Python venv is reinstalled only when pyproject.toml is newer
 # than $(VENV)/.installed, and `npm ci` runs only when package-lock.json / package.json is newer
@@ -31,7 +31,7 @@ NODE_MIN     := 18
 # Browser for the console's Playwright tests: Debian's chromium (no browser download), plus a CJK font.
 CHROMIUM    ?= /usr/bin/chromium
 
-.PHONY: help run test bench setup browser contracts clean distclean pg-url pg-stop check-python check-node
+.PHONY: help run test bench setup browser contracts gas-snapshot clean distclean pg-url pg-stop check-python check-node
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -87,6 +87,11 @@ browser:
 
 contracts: setup
 	$(VENV)/bin/libledger compile
+
+# Regenerates the committed forge gas snapshot from the *Gas* test contracts (gas per test,
+# non-isolated; bench/gas.py gives whole-transaction figures from real receipts).
+gas-snapshot: setup
+	$(FORGE) snapshot --match-contract Gas --snap contracts/gas-snapshot
 
 # Prints the PostgreSQL admin URL `make test` would use (starting/installing a server if needed).
 pg-url:

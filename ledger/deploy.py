@@ -3,7 +3,8 @@
 The order and constructor arguments are data (``contracts/deploy-plan.json``). Re-running
 against an existing manifest verifies the code on chain instead of deploying twice. After
 deployment the governor grants LEDGER_ROLE to the contracts that move credit or call each other,
-then applies the deploy config (members to admit with their roles, the platform treasury).
+names the Royalties contract to Credit (``setRoyalties``, once), then applies the deploy config
+(members to admit with their roles, the platform treasury).
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def deploy(
         setup: list[Call] = [
             consortium.tx("grantRole", roles.LEDGER, deployed[e["name"]], sender=governor) for e in plan if e.get("ledger")
         ]
+        # Credit keeps Royalties' holding beside its pause flag (withdrawals pay out from there);
+        # named once, after Royalties holds LEDGER_ROLE (same sender: mined in this order).
+        setup.append(chain.contract("Credit").tx("setRoyalties", deployed["Royalties"], sender=governor))
         for m in config.members:
             if m.account is None:
                 if signer_for is None:

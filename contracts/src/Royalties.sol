@@ -199,6 +199,9 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
     }
 
     /// @notice Transfers the caller's whole balance to the caller (pull payment).
+    /// @dev Checks-effects-interactions under the lock: the balance is zeroed and `Withdrawn`
+    /// emitted before the one external call, `Credit.payOut` (only this contract may call it;
+    /// Credit checks its own and the Consortium's pause and that the caller may hold credit).
     function withdraw() external nonReentrant whenNotPaused returns (uint256 amount) {
         amount = _balances[msg.sender];
         if (msg.sender == _feeAccount) {
@@ -208,7 +211,7 @@ contract Royalties is IRoyalties, ConsortiumGuarded {
         if (amount == 0) revert RoyaltiesNothingToWithdraw(msg.sender);
         _balances[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
-        IERC20(_credit).safeTransfer(msg.sender, amount);
+        _credit.payOut(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ views

@@ -10,7 +10,8 @@ import {Roles} from "../src/access/Roles.sol";
 import {ConsortiumBase} from "./utils/ConsortiumBase.sol";
 
 contract CreditTest is ConsortiumBase {
-    uint256 internal constant MAX_SUPPLY = 1e30;
+    /// what may still be minted after setUp's 100,000 fen
+    uint256 internal constant MAX_SUPPLY = type(uint88).max - 100_000;
 
     function setUp() public override {
         super.setUp();
@@ -368,6 +369,180 @@ contract CreditTest is ConsortiumBase {
         credit.unpause();
     }
 
+    function test_mint_upToSupplyCap() public {
+        vm.assertEq(credit.MAX_SUPPLY(), type(uint88).max, "cap");
+        _mint(libraryB, MAX_SUPPLY);
+        vm.assertEq(credit.totalSupply(), type(uint88).max, "at the cap");
+        vm.expectRevert(abi.encodeWithSelector(Credit.CreditSupplyCapExceeded.selector, uint256(type(uint88).max) + 1, type(uint88).max));
+        vm.prank(treasury);
+        credit.mint(libraryB, 1);
+    }
+
+    function test_mint_revertsToZeroAddress() public {
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
+        vm.prank(treasury);
+        credit.mint(address(0), 1);
+    }
+
+    // ------------------------------------------------------------------ Royalties in slot 0
+
+    function _setRoyalties(address r) internal {
+        vm.prank(governor);
+        credit.setRoyalties(r);
+    }
+
+    function test_setRoyalties_onceByGovernor() public {
+        vm.assertEq(credit.royalties(), address(0), "unset");
+        vm.expectEmit(address(credit));
+        emit Credit.RoyaltiesSet(ledger);
+        _setRoyalties(ledger);
+        vm.assertEq(credit.royalties(), ledger, "set");
+        vm.expectRevert(abi.encodeWithSelector(Credit.CreditRoyaltiesAlreadySet.selector, ledger));
+        _setRoyalties(libraryA);
+    }
+
+    function test_setRoyalties_movesWhatItHeldIntoSlotZero() public {
+        _mint(ledger, 777);
+        _setRoyalties(ledger);
+        vm.assertEq(credit.balanceOf(ledger), 777, "same balance");
+        vm.assertEq(credit.totalSupply(), 100_777, "supply");
+        uint256 word = uint256(vm.load(address(credit), bytes32(0)));
+        vm.assertEq(word & 0xff, 0, "not paused");
+        vm.assertEq(address(uint160(word >> 8)), ledger, "royalties in bytes 1-20");
+        vm.assertEq(word >> 168, 777, "its fen in bytes 21-31");
+    }
+
+    function test_setRoyalties_revertsForNonGovernor() public {
+        vm.expectRevert(_unauthorized(libraryA, Roles.GOVERNOR));
+        vm.prank(libraryA);
+        credit.setRoyalties(ledger);
+    }
+
+    function test_setRoyalties_revertsWithoutLedgerRole() public {
+        vm.expectRevert(_notAllowed(libraryA));
+        _setRoyalties(libraryA);
+        vm.expectRevert(_notAllowed(address(0)));
+        _setRoyalties(address(0));
+    }
+
+    function test_transfer_toAndFromRoyalties() public {
+        _setRoyalties(ledger);
+        vm.expectEmit(address(credit));
+        emit IERC20.Transfer(libraryA, ledger, 600);
+        vm.prank(libraryA);
+        credit.transfer(ledger, 600);
+        vm.prank(ledger);
+        credit.transferFrom(libraryA, ledger, 400); // a Royalties payment: no allowance
+        vm.assertEq(credit.balanceOf(ledger), 1_000, "held in slot 0");
+        vm.prank(ledger);
+        credit.transfer(libraryB, 250);
+        vm.assertEq(credit.balanceOf(ledger), 750, "royalties");
+        vm.assertEq(credit.balanceOf(libraryB), 250, "recipient");
+        vm.assertEq(credit.balanceOf(libraryA), 99_000, "sender");
+        vm.assertEq(credit.totalSupply(), 100_000, "supply");
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, ledger, 750, 751));
+        vm.prank(ledger);
+        credit.transfer(libraryB, 751);
+    }
+
+    /// The other side of a move to or from Royalties is still checked; so are both pauses.
+    function test_transfer_royaltiesOtherSideStillChecked() public {
+        _setRoyalties(ledger);
+        _mint(ledger, 500);
+        vm.expectRevert(_notAllowed(stranger));
+        vm.prank(ledger);
+        credit.transfer(stranger, 1);
+        _suspend(libraryB);
+        vm.expectRevert(_notAllowed(libraryB));
+        vm.prank(ledger);
+        credit.transfer(libraryB, 1);
+        vm.expectRevert(_notAllowed(libraryB));
+        vm.prank(libraryB);
+        credit.transfer(ledger, 0);
+        _pauseCredit();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(libraryA);
+        credit.transfer(ledger, 1);
+        vm.prank(governor);
+        credit.unpause();
+        vm.prank(governor);
+        consortium.pause();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(ledger);
+        credit.transfer(libraryA, 1);
+    }
+
+    function test_payOut_movesRoyaltiesCredit() public {
+        _setRoyalties(ledger);
+        _mint(ledger, 1_000);
+        vm.expectEmit(address(credit));
+        emit IERC20.Transfer(ledger, publisher, 640);
+        vm.prank(ledger);
+        credit.payOut(publisher, 640);
+        vm.assertEq(credit.balanceOf(ledger), 360, "royalties");
+        vm.assertEq(credit.balanceOf(publisher), 640, "payee");
+        vm.assertEq(credit.totalSupply(), 101_000, "supply");
+        vm.prank(ledger);
+        credit.payOut(publisher, 360);
+        vm.assertEq(credit.balanceOf(ledger), 0, "emptied");
+        vm.assertEq(uint256(vm.load(address(credit), bytes32(0))), uint256(uint160(ledger)) << 8, "slot 0");
+    }
+
+    function test_payOut_revertsForAnyoneButRoyalties() public {
+        vm.expectRevert(abi.encodeWithSelector(Credit.CreditNotRoyalties.selector, ledger));
+        vm.prank(ledger);
+        credit.payOut(publisher, 0); // not set yet
+        _setRoyalties(ledger);
+        address[4] memory callers = [governor, libraryA, treasury, stranger];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(Credit.CreditNotRoyalties.selector, callers[i]));
+            vm.prank(callers[i]);
+            credit.payOut(callers[i], 0);
+        }
+    }
+
+    function test_payOut_revertsWhilePaused() public {
+        _setRoyalties(ledger);
+        _mint(ledger, 10);
+        _pauseCredit();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(ledger);
+        credit.payOut(publisher, 1);
+        vm.prank(governor);
+        credit.unpause();
+        vm.prank(governor);
+        consortium.pause();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(ledger);
+        credit.payOut(publisher, 1);
+    }
+
+    function test_payOut_revertsToAccountsThatMayNotHoldCredit() public {
+        _setRoyalties(ledger);
+        _mint(ledger, 10);
+        vm.expectRevert(_notAllowed(stranger));
+        vm.prank(ledger);
+        credit.payOut(stranger, 1);
+        _suspend(publisher);
+        vm.expectRevert(_notAllowed(publisher));
+        vm.prank(ledger);
+        credit.payOut(publisher, 1);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
+        vm.prank(ledger);
+        credit.payOut(address(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, ledger));
+        vm.prank(ledger);
+        credit.payOut(ledger, 1);
+    }
+
+    function test_payOut_revertsAboveHolding() public {
+        _setRoyalties(ledger);
+        _mint(ledger, 10);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, ledger, 10, 11));
+        vm.prank(ledger);
+        credit.payOut(publisher, 11);
+    }
+
     // ------------------------------------------------------------------ multicall
 
     function test_multicall_batchesTransfers() public {
@@ -489,6 +664,28 @@ contract CreditTest is ConsortiumBase {
         credit.transferFrom(libraryA, libraryB, balance);
         vm.assertEq(credit.allowance(libraryA, spender), before, "allowance untouched");
         vm.assertEq(credit.balanceOf(libraryA), 0, "pulled everything");
+    }
+
+    /// Credit in and out of Royalties' slot 0 is conserved; the pause flag and the address
+    /// beside it are never disturbed.
+    function testFuzz_royaltiesSlotZeroConserves(uint256 minted, uint256 paidIn, uint256 paidOut, bool viaPayOut)
+        public
+    {
+        _setRoyalties(ledger);
+        minted = bound(minted, 0, MAX_SUPPLY);
+        _mint(libraryB, minted);
+        paidIn = bound(paidIn, 0, minted);
+        paidOut = bound(paidOut, 0, paidIn);
+        vm.prank(ledger);
+        credit.transferFrom(libraryB, ledger, paidIn);
+        vm.prank(ledger);
+        if (viaPayOut) credit.payOut(publisher, paidOut);
+        else credit.transfer(publisher, paidOut);
+        vm.assertEq(credit.balanceOf(ledger), paidIn - paidOut, "royalties");
+        vm.assertEq(credit.balanceOf(libraryB) + credit.balanceOf(publisher) + credit.balanceOf(ledger), minted, "moved");
+        vm.assertEq(credit.totalSupply(), 100_000 + minted, "supply");
+        uint256 word = uint256(vm.load(address(credit), bytes32(0)));
+        vm.assertEq(word & ((1 << 168) - 1), uint256(uint160(ledger)) << 8, "flag and address intact");
     }
 
     /// While paused nothing moves, whoever asks.

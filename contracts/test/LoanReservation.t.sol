@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {LedgerFixture} from "./utils/LedgerFixture.sol";
+import {PackedLoansTest} from "./utils/PackedLoansTest.sol";
 import {Licensing} from "../src/Licensing.sol";
 import {ConsortiumGuarded} from "../src/access/ConsortiumGuarded.sol";
 import {Roles} from "../src/access/Roles.sol";
@@ -10,7 +10,7 @@ import {Roles} from "../src/access/Roles.sol";
 /// @dev Loan-group storage reservation (`Licensing.reserveLoanSlots`, issue #3): the sentinel
 /// lands in the right slots, is never visible as a loan, and the group write into a reserved
 /// slot is the cheap non-zero -> non-zero write.
-contract LoanReservationTest is LedgerFixture {
+contract LoanReservationTest is PackedLoansTest {
     /// `_loanGroups` is Licensing's storage slot 8 (`forge inspect Licensing storageLayout`);
     /// `_reservedUpTo` slot 13.
     uint256 internal constant LOAN_GROUPS_SLOT = 8;
@@ -29,16 +29,6 @@ contract LoanReservationTest is LedgerFixture {
 
     function _groupWord(uint256 group) internal view returns (uint256) {
         return uint256(vm.load(address(lending), keccak256(abi.encode(group, LOAN_GROUPS_SLOT))));
-    }
-
-    function _checkout(address lib, uint256 licenceId, uint256 n) internal returns (uint256 loanId) {
-        vm.prank(lib);
-        loanId = lending.checkout(licenceId, keccak256(abi.encode("reserve ref", n)));
-    }
-
-    function _reserve(address by, uint256 groups) internal returns (uint256 fromGroup, uint256 toGroup) {
-        vm.prank(by);
-        (fromGroup, toGroup) = lending.reserveLoanSlots(groups);
     }
 
     function test_reserve_writesSentinelBeyondCursorAndEmits() public {
@@ -196,37 +186,9 @@ contract LoanReservationTest is LedgerFixture {
     function testFuzz_packedLoansReadBackWithAndWithoutReservation(uint8 n, uint256 seed, bool reserve)
         public
     {
-        n = uint8(bound(n, 1, 15));
-        uint256 licA = _acquire(library1, workId, perpetualTerms, 15);
-        uint256 licB = _acquire(library2, workId, perpetualTerms, 15);
-        uint256[] memory lic = new uint256[](n + 1);
-        uint256[] memory due = new uint256[](n + 1);
-        uint8[] memory state = new uint8[](n + 1); // 1 active, 2 returned
-        for (uint256 i = 1; i <= n; ++i) {
-            uint256 r = uint256(keccak256(abi.encode(seed, i)));
-            if (reserve && r % 4 == 0) {
-                _reserve(r % 8 == 0 ? library2 : platform, 1 + (r >> 16) % 3);
-            }
-            bool a = r % 2 == 0;
-            lic[i] = a ? licA : licB;
-            vm.warp(block.timestamp + 1 hours);
-            due[i] = block.timestamp + 14 days;
-            assertEq(_checkout(a ? library1 : library2, lic[i], i), i);
-            state[i] = 1;
-            uint256 k = 1 + (r >> 32) % i;
-            if ((r >> 64) % 3 == 0 && state[k] == 1) {
-                vm.prank(lic[k] == licA ? library1 : library2);
-                lending.checkin(k);
-                state[k] = 2;
-            }
-        }
-        for (uint256 i = 1; i <= n; ++i) {
-            Licensing.Loan memory l = lending.loan(i);
-            vm.assertEq(l.licenceId, lic[i], "licence");
-            vm.assertEq(l.dueAt, due[i], "due");
-            vm.assertEq(uint8(l.status), state[i], "status");
-            vm.assertEq(l.library_, lic[i] == licA ? library1 : library2, "library");
-        }
+        n = uint8(bound(n, 1, MAX_SCENARIO_LOANS));
+        LoanScenario memory s = _playPackedLoans(workId, perpetualTerms, n, seed, reserve);
+        _assertLoansReadBack(s);
         uint256 written = uint256(n) / 3; // groups below are written out
         for (uint256 g = 0; g < written; ++g) {
             assertEq(_groupWord(g) & SENTINEL, 0, "written group holds no sentinel");

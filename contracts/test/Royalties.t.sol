@@ -207,6 +207,42 @@ contract RoyaltiesTest is LedgerFixture {
         assertEq(royalties.balanceOf(publisher1), 4_900);
     }
 
+    /// A withdrawal stops while Royalties, Credit or the Consortium is paused; the balance stays.
+    function test_withdraw_revertsWhileAnyPauseAndKeepsBalance() public {
+        _pay(10_000);
+        ConsortiumGuarded[2] memory guarded = [ConsortiumGuarded(royalties), ConsortiumGuarded(credit)];
+        for (uint256 i = 0; i < guarded.length; ++i) {
+            vm.prank(governor);
+            guarded[i].pause();
+            vm.prank(publisher1);
+            vm.expectRevert(Pausable.EnforcedPause.selector);
+            royalties.withdraw();
+            vm.prank(governor);
+            guarded[i].unpause();
+        }
+        vm.prank(governor);
+        consortium.pause();
+        vm.prank(publisher1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        royalties.withdraw();
+        assertEq(royalties.balanceOf(publisher1), 4_900);
+        assertEq(credit.balanceOf(address(royalties)), 10_000);
+    }
+
+    /// Withdrawals pay out through `Credit.payOut`, which only the Royalties contract named by
+    /// the governor may call: a Royalties that Credit does not know cannot pay out.
+    function test_withdraw_needsCreditToNameThisRoyalties() public {
+        Royalties r2 = new Royalties(consortium, credit, works);
+        vm.prank(governor);
+        consortium.grantRole(Roles.LEDGER, address(r2));
+        vm.prank(hook);
+        r2.pay(library1, workId, 7, 3_000, IRoyalties.PaymentRef.Licence, 1, 10_000);
+        vm.prank(publisher1);
+        vm.expectRevert(abi.encodeWithSelector(Credit.CreditNotRoyalties.selector, address(r2)));
+        r2.withdraw();
+        assertEq(r2.balanceOf(publisher1), 4_900, "kept");
+    }
+
     // ------------------------------------------------------------------ platform fee accrual
 
     /// The fee accrues in slot 0 for the current treasury; when the treasury changes, what

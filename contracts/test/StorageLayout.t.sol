@@ -36,6 +36,20 @@ contract StorageLayoutTest is LedgerFixture {
         vm.assertEq(royalties.balanceOf(platform), 90);
     }
 
+    /// Credit: byte 0 the pause flag, bytes 1-20 the Royalties contract, bytes 21-31 the fen it
+    /// holds, so a withdrawal pays out with the pause check's slot (`Credit.payOut`).
+    function test_credit_pauseFlagAndRoyaltiesHoldingShareSlotZero() public {
+        _deposit(library1, 1_234);
+        uint256 word = _slot0(address(credit));
+        vm.assertEq(word & 0xff, 0, "not paused");
+        vm.assertEq(address(uint160(word >> 8)), address(royalties), "Royalties in bytes 1-20");
+        vm.assertEq(word >> 168, 1_234, "its credit in bytes 21-31");
+        vm.assertEq(credit.balanceOf(address(royalties)), 1_234);
+        vm.prank(governor);
+        credit.pause();
+        vm.assertEq(_slot0(address(credit)), word | 1, "pause flag in byte 0");
+    }
+
     /// Licensing (digital loans): byte 0 the pause flag, bytes 1-8 the loan counter, then the group's first two
     /// loans (84 bits each) until the third writes the group's own slot.
     function test_lending_pauseFlagAndLoanCounterShareSlotZero() public {

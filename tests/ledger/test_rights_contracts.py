@@ -83,6 +83,46 @@ def test_metered_lending_copies_expiry_and_withdraw(chain, actors):
         chain.contract("Royalties").transact("withdraw", sender=pub)
 
 
+def test_withdraw_pays_out_through_credit_under_50k(chain, actors):
+    """Issue #3: a steady-state withdrawal costs at most 50,000 gas in a real receipt. It pays
+    out through `Credit.payOut`, which only the Royalties contract named at deployment may call
+    (named once); the payee gets the usual `Transfer` from Royalties, and Royalties still emits
+    `Withdrawn`. Both pauses stop it and the balance stays."""
+    pub, lib = actors.publisher, actors.library
+    credit, royalties = chain.contract("Credit"), chain.contract("Royalties")
+    assert credit.call("royalties") == royalties.address
+    with pytest.raises(errors.CreditRoyaltiesAlreadySet) as exc:
+        credit.transact("setRoyalties", pub.address, sender=actors.governor)
+    assert exc.value.args_by_name == {"current": royalties.address}
+    with pytest.raises(errors.CreditNotRoyalties) as exc:
+        credit.transact("payOut", pub.address, 1, sender=pub)
+    assert exc.value.args_by_name == {"caller": pub.address}
+
+    work_id = register_work(chain, pub)
+    terms_id = offer_terms(chain, pub, work_id, kind=PERPETUAL, price=10_000)
+    acquire(chain, lib, work_id, terms_id)
+    if credit_balance(chain, pub.address) == 0:  # the payee's first credit is a fresh slot
+        royalties.transact("withdraw", sender=pub)
+        acquire(chain, lib, work_id, terms_id)
+    owed = royalty_balance(chain, pub.address)
+    held = credit_balance(chain, royalties.address)
+    credit_before = credit_balance(chain, pub.address)
+    for paused in (credit, royalties):
+        paused.transact("pause", sender=actors.governor)
+        with pytest.raises(errors.EnforcedPause):
+            royalties.transact("withdraw", sender=pub)
+        paused.transact("unpause", sender=actors.governor)
+    assert royalty_balance(chain, pub.address) == owed
+
+    out = royalties.transact("withdraw", sender=pub)
+    assert int(out.receipt["gasUsed"], 16) <= 50_000
+    assert royalties.events(out.receipt) == [("Withdrawn", {"account": pub.address, "amount": owed})]
+    assert credit.events(out.receipt) == [("Transfer", {"from": royalties.address, "to": pub.address, "value": owed})]
+    assert credit_balance(chain, pub.address) == credit_before + owed
+    assert credit_balance(chain, royalties.address) == held - owed
+    assert royalty_balance(chain, pub.address) == 0
+
+
 def test_metered_checkout_pays_from_the_deposit(chain, actors):
     """The per-loan price leaves the library's deposit (not its credit balance) through the same
     split; a short deposit refuses the checkout with DepositTooLow and writes nothing."""

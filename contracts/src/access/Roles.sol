@@ -16,7 +16,8 @@ library Roles {
     bytes32 internal constant TREASURY = keccak256("TREASURY_ROLE");
     bytes32 internal constant SPONSOR = keccak256("SPONSOR_ROLE");
     /// libledger's own contracts: may move members' credit without an allowance and call the
-    /// ledger hooks of other contracts (e.g. Lending → Licensing.useCopy).
+    /// ledger hooks of other contracts (e.g. InterlibraryLoan → Licensing.useCopy for a digital
+    /// interlibrary loan, Licensing → Royalties.payFromDeposit for a metered checkout).
     bytes32 internal constant LEDGER = keccak256("LEDGER_ROLE");
 
     uint256 internal constant STATUS_MASK = 0xff;

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-/// @title ILicensing — the copy-accounting hooks that lending contracts use.
-/// @dev Callable only by libledger contracts (LEDGER_ROLE): Lending for digital loans,
-/// InterlibraryLoan for digital ILL. Active loans of a licence never exceed its copies.
+/// @title ILicensing — the copy-accounting hooks for loans made outside Licensing.
+/// @dev Callable only by libledger contracts (LEDGER_ROLE): InterlibraryLoan for digital
+/// interlibrary loans. Licensing's own digital loans (`checkout`) take copies internally.
+/// Active loans of a licence never exceed its copies.
 interface ILicensing {
-    /// What a lending contract needs to know about the copy it took.
+    /// What the borrowing contract needs to know about the copy it took.
     struct CopyGrant {
         uint256 workId;
         uint256 termsId;

@@ -141,6 +141,24 @@ contract CreditHandler is TestBase {
         }
     }
 
+    /// `Credit.payOut` (a Royalties withdrawal): only the Royalties contract (here the LEDGER
+    /// actor, named by the governor in setUp) succeeds, to an account that may hold credit.
+    function payOut(uint256 callerSeed, uint256 toSeed, uint256 amount) external {
+        address caller = _actor(callerSeed);
+        address to = _actor(toSeed);
+        amount = bound(amount, 0, credit.balanceOf(caller));
+        bool isRoyalties = caller == credit.royalties();
+        bool suspended = _isSuspended(to);
+        bool allowed = isRoyalties && to != caller && _mayHold(to);
+        vm.prank(caller);
+        try credit.payOut(to, amount) {
+            _recordSuccess(suspended, allowed);
+            ++calls["payOut"];
+        } catch {
+            if (allowed) ++validMovementsFailed;
+        }
+    }
+
     function approve(uint256 ownerSeed, uint256 spenderSeed, uint256 amount) external {
         address owner = _actor(ownerSeed);
         address spender = _actor(spenderSeed);
@@ -186,6 +204,9 @@ contract CreditInvariantTest is ConsortiumBase {
         fixedActors[1] = ledger;
         fixedActors[2] = stranger;
         handler = new CreditHandler(consortium, credit, governor, fixedActors);
+        // the LEDGER actor plays Royalties: its credit lives in Credit's slot 0
+        vm.prank(governor);
+        credit.setRoyalties(ledger);
         vm.label(address(handler), "CreditHandler");
     }
 
@@ -196,7 +217,7 @@ contract CreditInvariantTest is ConsortiumBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](8);
+        bytes4[] memory selectors = new bytes4[](9);
         selectors[0] = CreditHandler.admit.selector;
         selectors[1] = CreditHandler.suspend.selector;
         selectors[2] = CreditHandler.reinstate.selector;
@@ -205,6 +226,7 @@ contract CreditInvariantTest is ConsortiumBase {
         selectors[5] = CreditHandler.transfer.selector;
         selectors[6] = CreditHandler.transferFrom.selector;
         selectors[7] = CreditHandler.approve.selector;
+        selectors[8] = CreditHandler.payOut.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }

@@ -20,6 +20,7 @@ interface Vm {
     function expectRevert(bytes4 selector) external;
     function expectRevert(bytes calldata revertData) external;
     function expectEmit(address emitter) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function assertTrue(bool condition, string calldata err) external pure;
     function assertFalse(bool condition, string calldata err) external pure;
     function assertEq(uint256 left, uint256 right, string calldata err) external pure;

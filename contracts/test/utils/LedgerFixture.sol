@@ -73,6 +73,7 @@ abstract contract LedgerFixture is LedgerTest {
         consortium.grantRole(Roles.LEDGER, address(royalties));
         consortium.grantRole(Roles.LEDGER, address(pools));
         consortium.grantRole(Roles.LEDGER, address(licensing));
+        credit.setRoyalties(address(royalties));
         _admit(publisher1, "PUB-ZJ-001", "Zhejiang People's Publishing", Roles.PUBLISHER);
         _admit(publisher2, "PUB-SH-002", "Shanghai Translation Publishing", Roles.PUBLISHER);
         _admit(library1, "CN-330000-ZJL", "Zhejiang Library", Roles.LIBRARY);

@@ -2,13 +2,15 @@
 pragma solidity 0.8.30;
 
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {LedgerFixture} from "./utils/LedgerFixture.sol";
+import {PackedLoansTest} from "./utils/PackedLoansTest.sol";
 import {Licensing} from "../src/Licensing.sol";
 import {Royalties} from "../src/Royalties.sol";
 import {ConsortiumGuarded} from "../src/access/ConsortiumGuarded.sol";
 import {Roles} from "../src/access/Roles.sol";
 
-contract LendingTest is LedgerFixture {
+/// @dev Digital loans of one library (`Licensing.checkout`, `checkin`, `expire`, `loan`); the
+/// Lending contract they once lived in is gone.
+contract LicensingLoansTest is PackedLoansTest {
     uint256 internal workId;
     uint256 internal perpetualTerms;
     uint256 internal meteredTerms;
@@ -22,11 +24,6 @@ contract LendingTest is LedgerFixture {
         workId = _registerWork(1);
         perpetualTerms = _offer(workId, _termsInput(Licensing.TermsKind.PerpetualCopies, 5_000));
         meteredTerms = _offer(workId, _termsInput(Licensing.TermsKind.PerLoanMetered, 300));
-    }
-
-    function _checkout(address lib, uint256 licenceId, uint256 n) internal returns (uint256 loanId) {
-        vm.prank(lib);
-        loanId = lending.checkout(licenceId, keccak256(abi.encode("patron ref", n)));
     }
 
     function test_checkout_recordsLoan() public {
@@ -232,40 +229,16 @@ contract LendingTest is LedgerFixture {
     /// and ending one must not touch its neighbours, wherever it lives.
     function testFuzz_packedLoansReadBackAndEndAlone(uint8 n, uint256 seed) public {
         n = uint8(bound(n, 1, 12));
-        uint256 licA = _acquire(library1, workId, perpetualTerms, 12);
-        uint256 licB = _acquire(library2, workId, perpetualTerms, 12);
-        uint256[] memory lic = new uint256[](n + 1);
-        uint256[] memory due = new uint256[](n + 1);
-        uint8[] memory state = new uint8[](n + 1); // 1 active, 2 returned, 3 expired
-        for (uint256 i = 1; i <= n; ++i) {
-            bool a = uint256(keccak256(abi.encode(seed, i))) % 2 == 0;
-            lic[i] = a ? licA : licB;
-            vm.warp(block.timestamp + 1 hours);
-            due[i] = block.timestamp + 14 days;
-            assertEq(_checkout(a ? library1 : library2, lic[i], i), i);
-            state[i] = 1;
-            uint256 r = uint256(keccak256(abi.encode(seed, i, "end")));
-            uint256 k = 1 + r % i;
-            if (r % 3 == 0 && state[k] == 1) {
-                vm.prank(lic[k] == licA ? library1 : library2);
-                lending.checkin(k);
-                state[k] = 2;
-            }
-        }
-        for (uint256 i = 1; i <= n; ++i) {
-            Licensing.Loan memory l = lending.loan(i);
-            vm.assertEq(l.licenceId, lic[i], "licence");
-            vm.assertEq(l.dueAt, due[i], "due");
-            vm.assertEq(uint8(l.status), state[i], "status");
-            vm.assertEq(l.library_, lic[i] == licA ? library1 : library2, "library");
-        }
+        LoanScenario memory s = _playPackedLoans(workId, perpetualTerms, n, seed, false);
+        _assertLoansReadBack(s);
         vm.warp(block.timestamp + 15 days);
         for (uint256 i = n; i >= 1; --i) {
-            if (state[i] == 1) {
+            if (s.state[i] == 1) {
                 lending.expire(i);
-                assertTrue(lending.loan(i).status == Licensing.LoanStatus.Expired);
+                s.state[i] = 3; // expired
             }
         }
+        _assertLoansReadBack(s);
         vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, uint256(n) + 1));
         lending.loan(uint256(n) + 1);
         vm.expectRevert(abi.encodeWithSelector(Licensing.LendingUnknownLoan.selector, 0));
