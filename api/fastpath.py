@@ -34,6 +34,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import Request
 
 from . import deps
+from .metrics import FAST_READS
 from .problems import Problem, problem_response, unauthorized
 from .routes import ill, loans, works
 from .runtime import Runtime
@@ -98,6 +99,7 @@ class _RouteLabel:
 
 
 _LABELS = {k: _RouteLabel(v) for k, v in _TEMPLATES.items()}
+_SERVED = {k: FAST_READS.labels(v) for k, v in _TEMPLATES.items()}
 
 
 def match_path(path: str) -> tuple[str, Any] | None:
@@ -179,6 +181,7 @@ class FastReads:
             return
         kind, ident = hit
         scope["route"] = _LABELS[kind]
+        _SERVED[kind].inc()
         token = bearer_token(scope["headers"])
         try:
             if token is None:

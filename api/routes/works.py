@@ -75,7 +75,7 @@ def work_json(session: Session, work_id: int) -> bytes:
 def provenance_json(session: Session, work_id: int, *, limit: int, cursor: str | None) -> bytes:
     """The answer of ``GET /works/{work_id}/provenance`` as JSON bytes (a page of the trail)."""
     trail = reads.work_provenance(session, work_id)
-    start = int(reads.decode_cursor(cursor, 1)[0]) if cursor else 0  # type: ignore[index]
+    start = reads.cursor_ints(cursor, 1)[0] if cursor else 0  # type: ignore[index]
     page = trail[start : start + limit]
     nxt = reads.encode_cursor(start + limit) if start + limit < len(trail) else None
     return page_json(TrailEntry, page, next_cursor=nxt, as_of_block=reads.as_of(session))

@@ -7,7 +7,7 @@ One module per resource; this package re-exports them so callers write ``reads.g
 """
 
 from .common import (  # noqa: F401
-    ILL_ACTION, ILL_STATUS, ILL_TERMINAL, ITEM_KIND, SERVICE, TERMS_KIND, as_of, decode_cursor, encode_cursor, iso, trail_entry,
+    ILL_ACTION, ILL_STATUS, ILL_TERMINAL, ITEM_KIND, SERVICE, TERMS_KIND, as_of, cursor_ints, decode_cursor, encode_cursor, iso, trail_entry,
     tx_events,
 )
 from .ill import get_ill, ill_forwarded_to, ill_history, list_ill  # noqa: F401
