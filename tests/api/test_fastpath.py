@@ -34,7 +34,7 @@ def both(api):
         w = ok(api.post("/works", PUB if i < 2 else PUB2, {"content_hash": content_hash(), "iscc": iscc(), "metadata_uri": f"ipfs://bafk-lean-{i}",
                                                          "title": f"捷径 {i} (lean path)", "payees": payees}))
         works.append(int(w["id"]))
-    t = ok(api.post("/terms", PUB, {"kind": "PerpetualCopies", "price": 1_000, "copies": 3, "ill_allowed": True}))
+    t = ok(api.post("/terms", PUB, {"kind": "PerpetualCopies", "price": 1_000, "copies": 3, "ill_allowed": True, "legal_text_uri": "ipfs://legal-lean"}))
     ok(api.post(f"/works/{works[0]}/terms", PUB, {"terms_id": int(t["id"])}))
     lic = ok(api.post("/licences", ZJL, {"work_id": works[0], "terms_id": int(t["id"]), "copies": 1}))
     loans = [ok(api.post("/loans", ZJL, {"licence_id": int(lic["id"])}))["id"] for _ in range(2)]
@@ -115,9 +115,11 @@ def test_filters_are_identical(api, both):
 
 def test_bad_queries_are_identical(api, both):
     wid = both[2]["works"][0]
-    for q in ("cursor=not-a-cursor", "cursor=WyJ4Il0", "cursor=WzEsMl0", "cursor=" + "A" * 400):  # canonical shape, bad content: lean 422
+    for q in ("cursor=not-a-cursor", "cursor=WyJ4Il0", "cursor=" + "A" * 400):  # canonical shape, bad content: the lean path's 422
         for path in ("/works", "/loans", "/ill/requests", f"/works/{wid}/provenance"):
             assert _same(api, both, f"{path}?{q}").status_code == 422
+    for path in ("/works", "/loans", "/ill/requests", f"/works/{wid}/provenance"):  # [1, 2]: a cursor of /ill/requests only
+        _same(api, both, f"{path}?cursor=WzEsMl0")
     for q in ("limit=0", "limit=201", "limit=abc", "limit=050", "limit=", "cursor=", "cursor=" + "A" * 401, "cursor=abc%3D", "limit=1&limit=2",
               "foo=1", "limit=5&", "holder=-x", "library=%41", "party=a+b", "licence_id=0", "title=lean", "iscc=0x0", "content_hash=0x12"):
         for path in ("/works", "/loans", "/ill/requests"):
