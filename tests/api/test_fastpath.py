@@ -164,3 +164,17 @@ def test_openapi_keeps_the_hot_routes(api, both):
     paths = a.json()["paths"]
     for p in ("/works", "/works/{work_id}", "/works/{work_id}/provenance", "/loans", "/ill/requests", "/ill/requests/{request_id}"):
         assert "get" in paths[p], p
+
+
+def test_iso_times_are_what_datetime_formats():
+    import random
+    from datetime import datetime, timezone
+
+    from api.services.reads.common import iso
+
+    rng = random.Random(6)
+    for t in [1, 59, 86399, 951782400, 1_800_000_000, 2**31, 253402300799, *(rng.randrange(1, 253402300800) for _ in range(5000))]:
+        assert iso(t) == datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), t
+    assert iso(0) is None and iso(None) is None
+    with pytest.raises(ValueError):
+        iso(253402300800)  # beyond datetime's range: as before

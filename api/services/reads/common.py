@@ -36,11 +36,20 @@ def name_of(table: list[str], v: Any) -> str:
     return table[i] if 0 <= i < len(table) else str(i)
 
 
+#: 9999-12-31T23:59:59Z, the last second ``datetime`` can show
+_ISO_MAX = 253402300799
+
+
 def iso(ts: int | None) -> str | None:
-    """Unix seconds as ISO 8601 UTC; 0 and None (no time) as None."""
+    """Unix seconds as ISO 8601 UTC; 0 and None (no time) as None. ``time.gmtime`` + ``strftime``
+    (~3x cheaper than a ``datetime``; a page of 50 loans formats ~150 times) inside the range
+    where both give the same text; ``datetime`` (and its errors) outside it."""
     if ts is None or ts == 0:
         return None
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = int(ts)
+    if 0 < t <= _ISO_MAX:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: How long (seconds) a process reuses the mirror head it last read for ``as_of_block``. Reading
