@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..deps import CurrentMember, RuntimeDep, SessionDep
@@ -19,10 +19,13 @@ router = APIRouter(prefix="/works", tags=["works"])
 WorkIdPath = Path(ge=1, le=2**40 - 1, description="work id")
 
 
+_TITLES_OF = select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(bindparam("ids", expanding=True)))
+
+
 def _titled(session: Session, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The works with their catalogue titles (the service's own table)."""
     ids = [w["id"] for w in works]
-    titles = dict(session.connection().execute(select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(ids))).all()) if ids else {}
+    titles = dict(session.connection().execute(_TITLES_OF, {"ids": ids}).all()) if ids else {}
     return [dict(w, title=titles.get(w["id"])) for w in works]
 
 

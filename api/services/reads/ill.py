@@ -3,15 +3,16 @@ messages and Clearing charges); forwarded requests from ``ill_transitions``."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Integer, bindparam, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import IllRequest, IllTransition
 
 from ...problems import Problem
-from .common import ILL_ACTION, ILL_STATUS, core, encode_cursor, iso, keyset, keyset_page, keyset_query, name_of, not_found, record_events, row_by_key, table, trail_entry
+from .common import ILL_ACTION, ILL_STATUS, core, cursor_ints, encode_cursor, iso, keyset, keyset_page, name_of, not_found, record_events, row_by_key, table, trail_entry
 
 _KEYS = [IllRequest.requested_block, IllRequest.request_id]
 
@@ -75,11 +76,11 @@ def list_ill(
     if not party:
         rows, nxt = keyset(session, q, _KEYS, limit=limit, cursor=cursor)
         return [ill_dict(r) for r in rows], nxt
-    sides = [
-        keyset_query(q.add_columns(literal(side).label("side")).where(*cond), _KEYS, limit=limit, cursor=cursor).subquery()
-        for side, cond in ((0, [IllRequest.requester == party]), (1, [IllRequest.supplier == party, IllRequest.requester != party]))
-    ]
-    both = core(session, union_all(*(select(sq) for sq in sides))).all()
+    pos = cursor_ints(cursor, len(_KEYS))
+    params = {"party": party, "requester": requester, "supplier": supplier, "lim": limit + 1}
+    if pos is not None:
+        params.update(k0=pos[0], k1=pos[1])
+    both = core(session, _party_union(bool(requester), bool(supplier), pos is not None), params).all()
     as_req, more_req = keyset_page([r for r in both if r.side == 0], _KEYS, limit=limit)
     as_sup, more_sup = keyset_page([r for r in both if r.side == 1], _KEYS, limit=limit)
     order = _sql_order(session)
@@ -88,6 +89,28 @@ def list_ill(
     page = merged[:limit]
     nxt = encode_cursor(str(page[-1].requested_block), str(page[-1].request_id)) if more else None
     return [ill_dict(r) for r in page], nxt
+
+
+@cache
+def _party_union(requester: bool, supplier: bool, after: bool) -> Any:
+    """The two index range scans of a party's requests (as requester; as supplier of another
+    requester) in one UNION ALL, newest first, ``:lim`` rows each, after ``(:k0, :k1)`` when
+    ``after``. Built once per shape and run with bound values: building the subqueries anew took
+    more CPU than running them."""
+    acct = IllRequest.requester.type
+    q = select(table(IllRequest))
+    if requester:
+        q = q.where(IllRequest.requester == bindparam("requester", type_=acct))
+    if supplier:
+        q = q.where(IllRequest.supplier == bindparam("supplier", type_=acct))
+    party = bindparam("party", type_=acct)
+    sides = []
+    for side, cond in ((0, [IllRequest.requester == party]), (1, [IllRequest.supplier == party, IllRequest.requester != party])):
+        s = q.add_columns(literal(side).label("side")).where(*cond)
+        if after:
+            s = s.where(tuple_(*_KEYS) < tuple_(bindparam("k0", type_=_KEYS[0].type), bindparam("k1", type_=_KEYS[1].type)))
+        sides.append(s.order_by(*(k.desc() for k in _KEYS)).limit(bindparam("lim", type_=Integer)).subquery())
+    return union_all(*(select(sq) for sq in sides))
 
 
 def _sql_order(session: Session) -> Any:

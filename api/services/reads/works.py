@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import Dispute, Work, WorkPayee
 
 from .common import core, iso, keyset, not_found, record_events, table, trail_entry
+
+
+#: payees of a page of works (built once: an ``IN`` of 50 literal values cost more CPU to build than to run)
+_PAYEES_OF = (
+    select(WorkPayee.work_id, WorkPayee.payee, WorkPayee.bps)
+    .where(WorkPayee.work_id.in_(bindparam("ids", expanding=True)))
+    .order_by(WorkPayee.work_id, WorkPayee.position)
+)
 
 
 def _dicts(session: Session, works: list[Any], payees: dict[int, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
@@ -20,8 +28,7 @@ def _dicts(session: Session, works: list[Any], payees: dict[int, list[dict[str, 
     ids = [w.work_id for w in works]
     if payees is None:
         payees = {}
-        q = select(WorkPayee.work_id, WorkPayee.payee, WorkPayee.bps).order_by(WorkPayee.work_id, WorkPayee.position)
-        for p in core(session, q.where(WorkPayee.work_id.in_(ids))):
+        for p in core(session, _PAYEES_OF, {"ids": ids}):
             payees.setdefault(p.work_id, []).append({"account": p.payee, "bps": p.bps})
     disputed = [w.last_dispute_id for w in works if w.status == "Disputed" and w.last_dispute_id]
     open_disputes = {
