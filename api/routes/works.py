@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Response
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..deps import CurrentMember, RuntimeDep, SessionDep
@@ -19,14 +19,9 @@ router = APIRouter(prefix="/works", tags=["works"])
 WorkIdPath = Path(ge=1, le=2**40 - 1, description="work id")
 
 
-_TITLES_OF = select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(bindparam("ids", expanding=True)))
-
-
 def _titled(session: Session, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The works with their catalogue titles (the service's own table)."""
-    ids = [w["id"] for w in works]
-    titles = dict(session.connection().execute(_TITLES_OF, {"ids": ids}).all()) if ids else {}
-    return [dict(w, title=titles.get(w["id"])) for w in works]
+    return reads.with_titles(session, works)
 
 
 def _with_titles(session: Session, works: list[dict[str, Any]]) -> list[WorkPublic]:
@@ -66,8 +61,8 @@ def works_json(session: Session, *, limit: int, cursor: str | None, title: str |
         key = unicodedata.normalize("NFC", title).casefold()
         ids = list(session.scalars(select(WorkCatalogue.work_id).where(WorkCatalogue.title_key.contains(key, autoescape=True)).limit(5000)))
     holder_acct = account_of(session, holder) if holder else None
-    items, nxt = reads.list_works(session, limit=limit, cursor=cursor, holder=holder_acct, content_hash=content_hash, iscc=iscc, work_ids=ids)
-    return page_json(WorkPublic, _titled(session, items), next_cursor=nxt, as_of_block=reads.as_of(session))
+    items, nxt = reads.list_works(session, limit=limit, cursor=cursor, holder=holder_acct, content_hash=content_hash, iscc=iscc, work_ids=ids, titles=True)
+    return page_json(WorkPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
 
 
 def work_json(session: Session, work_id: int) -> bytes:

@@ -17,4 +17,4 @@ from .royalties import royalty_accruals, royalty_balance  # noqa: F401
 from .settlement import get_period, list_periods  # noqa: F401
 from .terms import get_terms, list_terms, offers_of_work  # noqa: F401
 from .trails import trail  # noqa: F401
-from .works import get_work, list_works, work_provenance, works_by_ids  # noqa: F401
+from .works import get_work, list_works, with_titles, work_provenance, works_by_ids  # noqa: F401
