@@ -178,3 +178,21 @@ def test_iso_times_are_what_datetime_formats():
     assert iso(0) is None and iso(None) is None
     with pytest.raises(ValueError):
         iso(253402300800)  # beyond datetime's range: as before
+
+
+def test_list_items_are_what_the_single_reads_show(api, both):
+    """The list statements (a works page joined with payees and titles; a party's UNION ALL) are
+    built apart from the single-record reads: every listed item equals its GET."""
+    _, _, made = both
+    mine = ok(api.get(f"/works/{made['works'][0]}"))["data"]
+    for params in ({"limit": 200}, {"holder": PUB}, {"holder": PUB2, "limit": 1}, {"content_hash": mine["content_hash"]},
+                   {"iscc": mine["iscc"][:10]}, {"title": "捷径"}):
+        items = ok(api.get("/works", params=params))["items"]
+        assert items, params
+        for w in items:
+            assert ok(api.get(f"/works/{w['id']}"))["data"] == w, (params, w["id"])
+    assert mine["title"] == "捷径 0 (lean path)" and len(mine["payees"]) == 2
+    for params in ({"party": ZJL}, {"party": HZL, "limit": 1}, {"requester": ZJL}, {"supplier": ZJL, "party": NBL}):
+        items = ok(api.get("/ill/requests", params=params))["items"]
+        for x in items:
+            assert ok(api.get(f"/ill/requests/{x['id']}"))["data"] == x, (params, x["id"])
