@@ -67,7 +67,7 @@ def works_json(session: Session, *, limit: int, cursor: str | None, title: str |
 
 def work_json(session: Session, work_id: int) -> bytes:
     """The answer of ``GET /works/{work_id}`` as JSON bytes (404 problem if unknown)."""
-    return item_json(WorkPublic, _titled(session, [reads.get_work(session, work_id)])[0], as_of_block=reads.as_of(session))
+    return item_json(WorkPublic, reads.get_work(session, work_id, titles=True), as_of_block=reads.as_of(session))
 
 
 def provenance_json(session: Session, work_id: int, *, limit: int, cursor: str | None) -> bytes:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ledger.mirror.models import IllRequest, IllTransition
 
 from ...problems import Problem
-from .common import ILL_ACTION, ILL_STATUS, core, cursor_ints, encode_cursor, iso, keyset, keyset_page, name_of, not_found, record_events, row_by_key, table, trail_entry
+from .common import ILL_ACTION, ILL_STATUS, core, cursor_ints, encode_cursor, iso, keyset_by, keyset_page, name_of, not_found, record_events, row_by_key, table, trail_entry
 
 _KEYS = [IllRequest.requested_block, IllRequest.request_id]
 
@@ -68,13 +68,9 @@ def list_ill(
     """Requests newest first (keyset on requested block + id), by requester, supplier, or either
     (``party``: two index range scans in one UNION ALL statement, merged here; not an OR over
     the table)."""
-    q = select(table(IllRequest))
-    if requester:
-        q = q.where(IllRequest.requester == requester)
-    if supplier:
-        q = q.where(IllRequest.supplier == supplier)
     if not party:
-        rows, nxt = keyset(session, q, _KEYS, limit=limit, cursor=cursor)
+        rows, nxt = keyset_by(session, table(IllRequest), ("requested_block", "request_id"), limit=limit, cursor=cursor,
+                              requester=requester or None, supplier=supplier or None)
         return [ill_dict(r) for r in rows], nxt
     pos = cursor_ints(cursor, len(_KEYS))
     params = {"party": party, "requester": requester, "supplier": supplier, "lim": limit + 1}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ledger.mirror.models import Dispute, Work, WorkPayee
 
 from ...models import WorkCatalogue
-from .common import core, cursor_ints, iso, keyset, keyset_page, not_found, record_events, table, trail_entry
+from .common import RECORD_EVENTS, RECORD_IDENT, core, cursor_ints, iso, keyset, keyset_page, not_found, record_events, table, trail_entry
 
 
 #: payees of a page of works (built once: an ``IN`` of 50 literal values cost more CPU to build than to run)
@@ -47,19 +47,25 @@ def _dicts(session: Session, works: list[Any], payees: dict[int, list[dict[str, 
     ]
 
 
-def get_work(session: Session, work_id: int) -> dict[str, Any]:
-    """One work (404 if the mirror has none): the work and its payees in one statement."""
-    q = (
-        select(table(Work), WorkPayee.payee.label("payee_account"), WorkPayee.bps.label("payee_bps"))
-        .outerjoin(WorkPayee, WorkPayee.work_id == Work.work_id)
-        .where(Work.work_id == int(work_id))
-        .order_by(WorkPayee.position)
-    )
-    rows = core(session, q).all()
+_WORK = (
+    select(table(Work), WorkPayee.payee.label("payee_account"), WorkPayee.bps.label("payee_bps"))
+    .outerjoin(WorkPayee, WorkPayee.work_id == Work.work_id)
+    .where(Work.work_id == bindparam("work_id", type_=Work.work_id.type))
+    .order_by(WorkPayee.position)
+)
+#: the catalogue's key is a BIGINT: compare as one so its primary key index serves
+_WORK_TITLED = _WORK.add_columns(WorkCatalogue.title).outerjoin(WorkCatalogue, WorkCatalogue.work_id == cast(Work.work_id, BigInteger))
+
+
+def get_work(session: Session, work_id: int, *, titles: bool = False) -> dict[str, Any]:
+    """One work (404 if the mirror has none): the work and its payees (and its catalogue
+    ``title`` when ``titles``) in one statement."""
+    rows = core(session, _WORK_TITLED if titles else _WORK, {"work_id": int(work_id)}).all()
     if not rows:
         raise not_found("work", work_id)
     payees = [{"account": r.payee_account, "bps": r.payee_bps} for r in rows if r.payee_account is not None]
-    return _dicts(session, [rows[0]], {rows[0].work_id: payees})[0]
+    found = _dicts(session, [rows[0]], {rows[0].work_id: payees})[0]
+    return dict(found, title=rows[0].title) if titles else found
 
 
 def works_by_ids(session: Session, ids: list[int]) -> list[dict[str, Any]]:
@@ -141,11 +147,15 @@ def with_titles(session: Session, works: list[dict[str, Any]]) -> list[dict[str,
     return [dict(w, title=titles.get(w["id"])) for w in works]
 
 
+_WORK_KNOWN = exists().where(Work.work_id == RECORD_IDENT)
+_WORK_EVENTS = RECORD_EVENTS.where(_WORK_KNOWN)
+_WORK_EXISTS = select(_WORK_KNOWN)
+
+
 def work_provenance(session: Session, work_id: int) -> list[dict[str, Any]]:
     """Everything that happened to a work: registry events, offers, licences, royalties, and
     auditors' reports about it, in chain order."""
-    known = exists().where(Work.work_id == int(work_id))
-    events = record_events(session, "work", work_id, where=[known])  # one statement when the work exists
-    if not events and not core(session, select(known)).scalar():
+    events = record_events(session, "work", work_id, stmt=_WORK_EVENTS)  # one statement when the work exists
+    if not events and not core(session, _WORK_EXISTS, {"ident": int(work_id)}).scalar():
         raise not_found("work", work_id)
     return [trail_entry(e) for e in events]
