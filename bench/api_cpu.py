@@ -5,8 +5,9 @@ the same PostgreSQL mirror, every answer compared byte for byte.
 The mirror is LOADED DIRECTLY into the projection tables by COPY (``bench._mirror_data``, the
 API benchmark's loader; not built by the indexer), plus the members and one API token. No chain
 is needed: the app starts without its indexer. Each endpoint: ``BENCH_CPU_REQUESTS`` requests
-(default 400) after 50 warm-up ones, sequential, on uvloop; CPU = ``time.process_time()`` of the
-whole process (the event loop and the thread pool) / requests. Prints JSON lines.
+(default 600) per app after 50 warm-up ones, sequential, on uvloop, in ``BENCH_CPU_ROUNDS`` (6)
+rounds alternating the two apps; CPU = ``time.process_time()`` of the whole process (the event
+loop and the thread pool) / requests, the median round. Prints JSON lines.
 Env: LIBLEDGER_TEST_PG_URL, BENCH_WORKS (default 20,000), BENCH_LOANS (60,000), BENCH_ILL
 (40,000), BENCH_CPU_REQUESTS, BENCH_PROFILE=kind (cProfile one endpoint's lean path).
 """
@@ -35,7 +36,8 @@ from bench._stack import emit  # noqa: E402
 N_WORKS = int(os.environ.get("BENCH_WORKS", 20_000))
 N_LOANS = int(os.environ.get("BENCH_LOANS", 60_000))
 N_ILL = int(os.environ.get("BENCH_ILL", 40_000))
-N_REQ = int(os.environ.get("BENCH_CPU_REQUESTS", 400))
+N_REQ = int(os.environ.get("BENCH_CPU_REQUESTS", 600))
+ROUNDS = int(os.environ.get("BENCH_CPU_ROUNDS", 6))
 ADMIN = os.environ.get("LIBLEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LIBS = [f"0x{i:040x}".replace("0x0", "0xA", 1) for i in range(1, 5)]
 PUBS = [f"0x{i:040x}".replace("0x0", "0xB", 1) for i in range(1, 3)]
@@ -79,28 +81,38 @@ KINDS = ["get_work", "get_provenance", "get_ill_request", "list_works", "list_lo
 
 
 async def measure(apps: dict[str, Any], token: str) -> None:
+    """Per endpoint: ``ROUNDS`` rounds of ``N_REQ // ROUNDS`` requests through each app, the apps
+    alternating (which goes first swaps each round) so a change of load hits both alike; the
+    figure is the median round."""
+    per_round = max(1, N_REQ // ROUNDS)
     for kind in KINDS:
-        figures: dict[str, Any] = {}
+        cpu: dict[str, list[float]] = {k: [] for k in apps}
+        walls: dict[str, list[float]] = {k: [] for k in apps}
         for label, app in apps.items():
             rng = random.Random(kind)
             for _ in range(50):
                 await call(app, paths(kind, rng), token)
-            rng = random.Random(1)
-            c0, t0, walls = time.process_time(), time.perf_counter(), []
-            for _ in range(N_REQ):
-                t = time.perf_counter()
-                status, _, _ = await call(app, paths(kind, rng), token)
-                walls.append(time.perf_counter() - t)
-                assert status == 200, (kind, status)
-            figures[label] = {"cpu_ms_per_request": round(1000 * (time.process_time() - c0) / N_REQ, 3),
-                              "wall_p50_ms": round(1000 * statistics.median(walls), 3)}
+        for rnd in range(ROUNDS):
+            order = list(apps) if rnd % 2 == 0 else list(reversed(apps))
+            for label in order:
+                rng = random.Random(rnd)
+                c0 = time.process_time()
+                for _ in range(per_round):
+                    t = time.perf_counter()
+                    status, _, _ = await call(apps[label], paths(kind, rng), token)
+                    walls[label].append(time.perf_counter() - t)
+                    assert status == 200, (kind, status)
+                cpu[label].append(1000 * (time.process_time() - c0) / per_round)
         rng_a, rng_b, same = random.Random(2), random.Random(2), 0
         for _ in range(50):  # the same requests through both: byte-identical answers
             pa, pb = paths(kind, rng_a), paths(kind, rng_b)
             a, b = await call(apps["lean"], pa, token), await call(apps["fastapi"], pb, token)
             assert a == b, (kind, pa, a, b)
             same += 1
-        emit(f"api_cpu_{kind}", **figures, identical_answers=same, n=N_REQ, unit="ms CPU per request (in-process)", load=os.getloadavg())
+        figures = {k: {"cpu_ms_per_request": round(statistics.median(cpu[k]), 3), "cpu_rounds": [round(x, 2) for x in cpu[k]],
+                       "wall_p50_ms": round(1000 * statistics.median(walls[k]), 3)} for k in apps}
+        emit(f"api_cpu_{kind}", **figures, identical_answers=same, n=per_round * ROUNDS, unit="ms CPU per request (in-process, median round)",
+             load=os.getloadavg())
 
 
 def main() -> None:
