@@ -102,7 +102,7 @@ def list_works(
     works: list[Any] = []
     payees: dict[int, list[dict[str, Any]]] = {}
     title_of: dict[int, str | None] = {}
-    for r in core(session, _works_page(bool(holder), bool(content_hash), bool(iscc), pos is not None, titles), params):
+    for r in core(session, _works_page(bool(holder), bool(content_hash), bool(iscc), pos is not None, titles), params).all():
         if not works or works[-1].work_id != r.work_id:
             works.append(r)
             payees[r.work_id] = []
