@@ -8,8 +8,8 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from functools import cache
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, Executable, Integer, Select, Table, and_, bindparam, select, tuple_
