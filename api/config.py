@@ -22,6 +22,8 @@ class ApiSettings(LedgerSettings):
     page_limit_max: int = Field(200, ge=1, le=200)
     run_indexer: bool = Field(False, description="run the indexer loop inside the API process")
     token_cache_seconds: float = Field(5.0, description="how long a verified token is trusted without a lookup")
+    fast_reads: bool = Field(True, description="answer the six hot GETs on the lean path (api.fastpath) instead of the FastAPI routes")
+    fast_reads_threads: int = Field(8, ge=0, le=64, description="worker threads of the lean path's reads (0: on the event loop)")
     key_passphrase: str | None = Field(
         None, description="passphrase of the platform's X25519 key file (env LIBLEDGER_KEY_PASSPHRASE), to sign statements in the service"
     )

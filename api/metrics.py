@@ -13,6 +13,7 @@ LATENCY = Histogram(
     "libledger_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY,
     buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30),
 )
+FAST_READS = Counter("libledger_fast_reads_total", "hot GETs answered on the lean path (api.fastpath), any status", ["route"], registry=REGISTRY)
 INDEXER_LAG = Gauge("libledger_indexer_lag_blocks", "chain head minus mirror head", registry=REGISTRY)
 
 

@@ -8,12 +8,15 @@ through the indexer from chain data. The write part goes through the real stack 
 indexer -> PostgreSQL). Baselines in the same run, as SQL on the same database: the naive
 per-request fold of a work from raw_events (JSON scan, no index) and the previous API's approach
 (JSON expression index on raw_events, created for the measurement and dropped). Prints JSON lines.
+The read load runs twice: with the lean path of the hot GETs (``api.fastpath``, the default) and,
+as the same-run baseline, on a fresh server with ``LIBLEDGER_FAST_READS=false`` (FastAPI's routes;
+``BENCH_BASELINE=0`` skips it); each read line says which (``path``).
 The read line also carries the server's CPU per request (user + system CPU of the uvicorn
 processes during the load phase, less their idle background rate measured just before, divided
 by the requests) and the load generator's own CPU per request; the load generator runs on uvloop
 when it is importable (``client_loop``), and ``server`` says which loop/HTTP parser uvicorn picked.
 Env: LIBLEDGER_TEST_PG_URL (admin URL; default postgresql://postgres@127.0.0.1:5432/postgres),
-BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BENCH_WORKERS, BENCH_CONNECTIONS.
+BENCH_WORKS, BENCH_LOANS, BENCH_ILL, BENCH_SECONDS, BENCH_RATE, BENCH_WRITES, BENCH_WORKERS, BENCH_CONNECTIONS, BENCH_BASELINE.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ RATE = float(os.environ.get("BENCH_RATE", 200))
 N_WRITES = int(os.environ.get("BENCH_WRITES", 300))
 WORKERS = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 48))  # keep-alive connections of the load generator
+BASELINE = os.environ.get("BENCH_BASELINE", "1") != "0"  # also run the load with the lean path off (same run)
 ADMIN = os.environ.get("LIBLEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -253,16 +257,21 @@ def main() -> None:
             with rt.writing() as session:
                 toks = {m: tk.create(session, member=m, account=a.address, name="bench")[0] for m, a in members.items()}
             rt.close()
-            proc = subprocess.Popen([sys.executable, "-c", f"from api.cli import serve; serve(data_dir=None, host=None, port=None, indexer=True, workers={WORKERS})"],
-                                    env=env, stdout=subprocess.DEVNULL, stderr=open(Path(s.data_dir) / "api.log", "wb"))
+
+            def start_server(extra: dict[str, str]) -> subprocess.Popen:
+                p = subprocess.Popen([sys.executable, "-c", f"from api.cli import serve; serve(data_dir=None, host=None, port=None, indexer=True, workers={WORKERS})"],
+                                     env={**env, **extra}, stdout=subprocess.DEVNULL, stderr=open(Path(s.data_dir) / "api.log", "ab"))
+                for _ in range(300):
+                    try:
+                        if httpx.get(base + "/health", timeout=1).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    time.sleep(0.1)
+                return p
+
             base = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    if httpx.get(base + "/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
+            proc = start_server({})
 
             # ---- writes through the API: register works, 8 clients, read-your-writes (wait=true)
             async def writes() -> tuple[float, int]:
@@ -300,23 +309,32 @@ def main() -> None:
             sql_baselines(dsn)
 
             ill_sample = [str(ill_id(random.Random(3).randrange(N_ILL))) for _ in range(2000)]
-            idle0 = _tree_cpu_s(proc.pid)
-            time.sleep(3)  # the server's own background CPU (indexer loops), subtracted below
-            idle_cpu_per_s = (_tree_cpu_s(proc.pid) - idle0) / 3
-            server0, client0, t_load = _tree_cpu_s(proc.pid), time.process_time(), time.perf_counter()
-            lat = _run(load(base, toks["CN-BENCH-0"], list(f"CN-BENCH-{i}" for i in range(4)), ill_sample))
-            server_cpu, client_cpu = _tree_cpu_s(proc.pid) - server0, time.process_time() - client0
-            server_cpu -= idle_cpu_per_s * (time.perf_counter() - t_load)
-            errors = lat.pop("_errors")  # type: ignore[arg-type]
-            allv = [x for v in lat.values() for x in v]
-            for k, v in lat.items():
-                emit(f"api_read_{k}", p50_ms=pct(v, 0.5), p99_ms=pct(v, 0.99), n=len(v), errors=sum(e.startswith(k + " ") for e in errors), unit="ms", target_p99_ms=50)
-            emit("api_read_all", p50_ms=pct(allv, 0.5), p99_ms=pct(allv, 0.99), mean_ms=round(1000 * statistics.mean(allv), 2) if allv else None,
-                 n=len(allv), errors=len(errors), first_errors=errors[:3], rate_rps=RATE, seconds=SECONDS, target_p99_ms=50,
-                 workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, client_loop=CLIENT_LOOP,
-                 server_cpu_ms_per_request=round(1000 * server_cpu / max(1, len(allv) + len(errors)), 3),
-                 client_cpu_ms_per_request=round(1000 * client_cpu / max(1, len(allv) + len(errors)), 3),
-                 server_idle_cpu_pct=round(100 * idle_cpu_per_s, 1), server=_server_stack(env), note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
+
+            def read_phase(path: str) -> None:
+                idle0 = _tree_cpu_s(proc.pid)
+                time.sleep(3)  # the server's own background CPU (indexer loops), subtracted below
+                idle_cpu_per_s = (_tree_cpu_s(proc.pid) - idle0) / 3
+                server0, client0, t_load = _tree_cpu_s(proc.pid), time.process_time(), time.perf_counter()
+                lat = _run(load(base, toks["CN-BENCH-0"], list(f"CN-BENCH-{i}" for i in range(4)), ill_sample))
+                server_cpu, client_cpu = _tree_cpu_s(proc.pid) - server0, time.process_time() - client0
+                server_cpu -= idle_cpu_per_s * (time.perf_counter() - t_load)
+                errors = lat.pop("_errors")  # type: ignore[arg-type]
+                allv = [x for v in lat.values() for x in v]
+                for k, v in lat.items():
+                    emit(f"api_read_{k}", path=path, p50_ms=pct(v, 0.5), p99_ms=pct(v, 0.99), n=len(v), errors=sum(e.startswith(k + " ") for e in errors), unit="ms", target_p99_ms=50)
+                emit("api_read_all", path=path, p50_ms=pct(allv, 0.5), p99_ms=pct(allv, 0.99), mean_ms=round(1000 * statistics.mean(allv), 2) if allv else None,
+                     n=len(allv), errors=len(errors), first_errors=errors[:3], rate_rps=RATE, seconds=SECONDS, target_p99_ms=50,
+                     workers=WORKERS, load=os.getloadavg(), connections=CONNECTIONS, client_loop=CLIENT_LOOP,
+                     server_cpu_ms_per_request=round(1000 * server_cpu / max(1, len(allv) + len(errors)), 3),
+                     client_cpu_ms_per_request=round(1000 * client_cpu / max(1, len(allv) + len(errors)), 3),
+                     server_idle_cpu_pct=round(100 * idle_cpu_per_s, 1), server=_server_stack(env), note="open-loop load on loopback (own keep-alive HTTP/1.1 client, latency from each request's due time); uvicorn workers, one holds the indexer (writer lock)")
+
+            read_phase("lean (api.fastpath)")
+            if BASELINE:  # the same load with the hot GETs through FastAPI's routes: a fresh server, fast_reads off
+                proc.terminate()
+                proc.wait(timeout=20)
+                proc = start_server({"LIBLEDGER_FAST_READS": "false"})
+                read_phase("fastapi (baseline, LIBLEDGER_FAST_READS=false)")
     finally:
         if proc is not None:
             proc.terminate()

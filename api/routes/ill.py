@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy.orm import Session
 
-from ..deps import CurrentMember, RuntimeDep, SessionDep
+from ..deps import Actor, CurrentMember, RuntimeDep, SessionDep
 from ..problems import Problem
 from ..schemas import (
     CancelAnswerIn, FoundIn, IllActionIn, IllCreate, IllRequestPublic, IllStatusIn, Item, Page, RefundIn, RenewAnswerIn,
     TrailEntry, WriteResult, public,
 )
 from ..services import reads, writes
-from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, item_of, page_of, write_result
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, item_json, json_response, page_json, write_result
 
 router = APIRouter(prefix="/ill/requests", tags=["interlibrary loan"])
 RequestIdPath = Path(pattern=r"^[0-9]{1,78}$", description="ILL request id (decimal)")
@@ -40,21 +41,34 @@ def create(body: IllCreate, rt: RuntimeDep, session: SessionDep, me: CurrentMemb
     return write_result(rt, response, w, ident=rid, read=_read(rid))
 
 
+def requests_json(session: Session, me: Actor, *, limit: int, cursor: str | None, requester: str | None = None, supplier: str | None = None,
+                  party: str | None = None) -> bytes:
+    """The answer of ``GET /ill/requests`` (its parameters validated), as JSON bytes; shared with
+    ``api.fastpath``. ``'me'`` for any party is the caller."""
+
+    def acct(x: str | None) -> str | None:
+        return None if x is None else (me.account if x == "me" else account_of(session, x))
+
+    items, nxt = reads.list_ill(session, limit=limit, cursor=cursor, requester=acct(requester), supplier=acct(supplier), party=acct(party))
+    return page_json(IllRequestPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
+
+
+def request_json(session: Session, request_id: str) -> bytes:
+    """The answer of ``GET /ill/requests/{request_id}`` as JSON bytes (404 problem if unknown)."""
+    return item_json(IllRequestPublic, reads.get_ill(session, request_id), as_of_block=reads.as_of(session))
+
+
 @router.get("", response_model=Page[IllRequestPublic], summary="List ILL requests (by requester, supplier, or either)")
 def list_requests(session: SessionDep, me: CurrentMember, limit: Limit = 50, cursor: Cursor = None,
                   requester: str | None = Query(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
                   supplier: str | None = Query(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
                   party: str | None = Query(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="ISIL on either side; 'me' for the caller")) -> Any:
-    def acct(x: str | None) -> str | None:
-        return None if x is None else (me.account if x == "me" else account_of(session, x))
-
-    items, nxt = reads.list_ill(session, limit=limit, cursor=cursor, requester=acct(requester), supplier=acct(supplier), party=acct(party))
-    return page_of(IllRequestPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
+    return json_response(requests_json(session, me, limit=limit, cursor=cursor, requester=requester, supplier=supplier, party=party))
 
 
 @router.get("/{request_id}", response_model=Item[IllRequestPublic], summary="One ILL request (current status)")
 def get_request(session: SessionDep, me: CurrentMember, request_id: str = RequestIdPath) -> Any:
-    return item_of(IllRequestPublic, reads.get_ill(session, request_id), as_of_block=reads.as_of(session))
+    return json_response(request_json(session, request_id))
 
 
 @router.get("/{request_id}/package", summary="Digital ILL: the package for the borrowing library (work key sealed to its X25519 key, signed loan stamp)",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy.orm import Session
 
-from ..deps import CurrentMember, RuntimeDep, SessionDep
+from ..deps import Actor, CurrentMember, RuntimeDep, SessionDep
 from ..schemas import Item, LoanCreate, LoanPublic, LoanReservation, LoanReserveIn, Page, WriteResult, public
 from ..services import reads, writes
-from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, page_of, write_result
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, json_response, page_json, write_result
 
 router = APIRouter(prefix="/loans", tags=["loans"])
 LoanIdPath = Path(ge=1, le=2**40 - 1, description="loan id")
@@ -48,13 +49,18 @@ def expire(rt: RuntimeDep, me: CurrentMember, response: Response, loan_id: int =
     return write_result(rt, response, w, ident=loan_id, created=False, read=lambda s: public(LoanPublic, reads.get_loan(s, loan_id)))
 
 
+def loans_json(session: Session, me: Actor, *, limit: int, cursor: str | None, library: str | None = None, licence_id: int | None = None) -> bytes:
+    """The answer of ``GET /loans`` (its parameters validated), as JSON bytes; shared with ``api.fastpath``."""
+    acct = me.account if library == "me" else (account_of(session, library) if library else None)
+    items, nxt = reads.list_loans(session, limit=limit, cursor=cursor, library=acct, licence_id=licence_id)
+    return page_json(LoanPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
+
+
 @router.get("", response_model=Page[LoanPublic], summary="List loans (by library, by licence)")
 def list_loans(session: SessionDep, me: CurrentMember, limit: Limit = 50, cursor: Cursor = None,
                library: str | None = Query(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="ISIL; 'me' for the caller"),
                licence_id: int | None = Query(None, ge=1, le=2**40 - 1)) -> Any:
-    acct = me.account if library == "me" else (account_of(session, library) if library else None)
-    items, nxt = reads.list_loans(session, limit=limit, cursor=cursor, library=acct, licence_id=licence_id)
-    return page_of(LoanPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
+    return json_response(loans_json(session, me, limit=limit, cursor=cursor, library=library, licence_id=licence_id))
 
 
 @router.get("/{loan_id}/package", summary="The encrypted loan's package for the borrowing library: work key sealed to its X25519 key, signed loan stamp",

@@ -13,7 +13,7 @@ from ..problems import Problem
 from ..schemas import AttachIn, EnableIn, Item, OfferPublic, Page, TrailEntry, WorkCreate, WorkPublic, WriteResult, public
 from ..services import reads, writes
 from ..tokens import WorkCatalogue
-from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, item_of, page_of, write_result
+from .common import WRITE_RESPONSES, Cursor, Limit, Wait, account_of, item_json, json_response, page_json, write_result
 
 router = APIRouter(prefix="/works", tags=["works"])
 WorkIdPath = Path(ge=1, le=2**40 - 1, description="work id")
@@ -21,9 +21,7 @@ WorkIdPath = Path(ge=1, le=2**40 - 1, description="work id")
 
 def _titled(session: Session, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The works with their catalogue titles (the service's own table)."""
-    ids = [w["id"] for w in works]
-    titles = dict(session.connection().execute(select(WorkCatalogue.work_id, WorkCatalogue.title).where(WorkCatalogue.work_id.in_(ids))).all()) if ids else {}
-    return [dict(w, title=titles.get(w["id"])) for w in works]
+    return reads.with_titles(session, works)
 
 
 def _with_titles(session: Session, works: list[dict[str, Any]]) -> list[WorkPublic]:
@@ -53,6 +51,34 @@ def register(body: WorkCreate, rt: RuntimeDep, session: SessionDep, me: CurrentM
     return write_result(rt, response, w, ident=work_id, read=(lambda s: read_work(s, work_id)) if work_id else None)
 
 
+def works_json(session: Session, *, limit: int, cursor: str | None, title: str | None = None, content_hash: str | None = None,
+               iscc: str | None = None, holder: str | None = None) -> bytes:
+    """The answer of ``GET /works`` (its parameters validated), as JSON bytes; shared with ``api.fastpath``."""
+    import unicodedata
+
+    ids = None
+    if title:
+        key = unicodedata.normalize("NFC", title).casefold()
+        ids = list(session.scalars(select(WorkCatalogue.work_id).where(WorkCatalogue.title_key.contains(key, autoescape=True)).limit(5000)))
+    holder_acct = account_of(session, holder) if holder else None
+    items, nxt = reads.list_works(session, limit=limit, cursor=cursor, holder=holder_acct, content_hash=content_hash, iscc=iscc, work_ids=ids, titles=True)
+    return page_json(WorkPublic, items, next_cursor=nxt, as_of_block=reads.as_of(session))
+
+
+def work_json(session: Session, work_id: int) -> bytes:
+    """The answer of ``GET /works/{work_id}`` as JSON bytes (404 problem if unknown)."""
+    return item_json(WorkPublic, reads.get_work(session, work_id, titles=True), as_of_block=reads.as_of(session))
+
+
+def provenance_json(session: Session, work_id: int, *, limit: int, cursor: str | None) -> bytes:
+    """The answer of ``GET /works/{work_id}/provenance`` as JSON bytes (a page of the trail)."""
+    trail = reads.work_provenance(session, work_id)
+    start = reads.cursor_ints(cursor, 1)[0] if cursor else 0  # type: ignore[index]
+    page = trail[start : start + limit]
+    nxt = reads.encode_cursor(start + limit) if start + limit < len(trail) else None
+    return page_json(TrailEntry, page, next_cursor=nxt, as_of_block=reads.as_of(session))
+
+
 @router.get("", response_model=Page[WorkPublic], summary="List or search works (title, content hash, ISCC prefix, holder)")
 def list_works(
     session: SessionDep, me: CurrentMember, limit: Limit = 50, cursor: Cursor = None,
@@ -61,29 +87,17 @@ def list_works(
     iscc: str | None = Query(None, pattern=r"^0x[0-9a-fA-F]{2,64}$", description="ISCC prefix (0x-hex): near-duplicates share a prefix"),
     holder: str | None = Query(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="ISIL / institution id of the rights holder"),
 ) -> Any:
-    import unicodedata
-
-    ids = None
-    if title:
-        key = unicodedata.normalize("NFC", title).casefold()
-        ids = list(session.scalars(select(WorkCatalogue.work_id).where(WorkCatalogue.title_key.contains(key, autoescape=True)).limit(5000)))
-    holder_acct = account_of(session, holder) if holder else None
-    items, nxt = reads.list_works(session, limit=limit, cursor=cursor, holder=holder_acct, content_hash=content_hash, iscc=iscc, work_ids=ids)
-    return page_of(WorkPublic, _titled(session, items), next_cursor=nxt, as_of_block=reads.as_of(session))
+    return json_response(works_json(session, limit=limit, cursor=cursor, title=title, content_hash=content_hash, iscc=iscc, holder=holder))
 
 
 @router.get("/{work_id}", response_model=Item[WorkPublic], summary="One work")
 def get_work(session: SessionDep, me: CurrentMember, work_id: int = WorkIdPath) -> Any:
-    return item_of(WorkPublic, _titled(session, [reads.get_work(session, work_id)])[0], as_of_block=reads.as_of(session))
+    return json_response(work_json(session, work_id))
 
 
 @router.get("/{work_id}/provenance", response_model=Page[TrailEntry], summary="Every event of the work, with blocks and tx hashes")
 def provenance(session: SessionDep, me: CurrentMember, work_id: int = WorkIdPath, limit: Limit = 200, cursor: Cursor = None) -> Any:
-    trail = reads.work_provenance(session, work_id)
-    start = int(reads.decode_cursor(cursor, 1)[0]) if cursor else 0  # type: ignore[index]
-    page = trail[start : start + limit]
-    nxt = reads.encode_cursor(start + limit) if start + limit < len(trail) else None
-    return page_of(TrailEntry, page, next_cursor=nxt, as_of_block=reads.as_of(session))
+    return json_response(provenance_json(session, work_id, limit=limit, cursor=cursor))
 
 
 @router.get("/{work_id}/terms", response_model=Page[OfferPublic], summary="Terms attached to the work (offers)")

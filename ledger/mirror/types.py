@@ -47,3 +47,15 @@ class Amount(TypeDecorator[int]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
         return None if value is None else int(value)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """``process_result_value`` itself when the driver's value needs no other conversion
+        (PostgreSQL's Decimal, SQLite's int or text): TypeDecorator's wrapper costs a second call
+        per value, and a page of 50 ILL requests reads ~800 amounts."""
+        if self.load_dialect_impl(dialect).result_processor(dialect, coltype) is not None:
+            return super().result_processor(dialect, coltype)
+        return _as_int
+
+
+def _as_int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -3,15 +3,16 @@ messages and Clearing charges); forwarded requests from ``ill_transitions``."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Integer, bindparam, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from ledger.mirror.models import IllRequest, IllTransition
 
 from ...problems import Problem
-from .common import ILL_ACTION, ILL_STATUS, core, encode_cursor, iso, keyset, keyset_page, keyset_query, name_of, not_found, record_events, row_by_key, table, trail_entry
+from .common import ILL_ACTION, ILL_STATUS, core, cursor_ints, iso, keyset_by, keyset_page, name_of, not_found, record_events, row_by_key, table, trail_entry
 
 _KEYS = [IllRequest.requested_block, IllRequest.request_id]
 
@@ -65,37 +66,43 @@ def list_ill(
     session: Session, *, limit: int, cursor: str | None, requester: str | None = None, supplier: str | None = None, party: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Requests newest first (keyset on requested block + id), by requester, supplier, or either
-    (``party``: two index range scans in one UNION ALL statement, merged here; not an OR over
-    the table)."""
-    q = select(table(IllRequest))
-    if requester:
-        q = q.where(IllRequest.requester == requester)
-    if supplier:
-        q = q.where(IllRequest.supplier == supplier)
+    (``party``: two index range scans in one UNION ALL statement; not an OR over the table)."""
     if not party:
-        rows, nxt = keyset(session, q, _KEYS, limit=limit, cursor=cursor)
+        rows, nxt = keyset_by(session, table(IllRequest), ("requested_block", "request_id"), limit=limit, cursor=cursor,
+                              requester=requester or None, supplier=supplier or None)
         return [ill_dict(r) for r in rows], nxt
-    sides = [
-        keyset_query(q.add_columns(literal(side).label("side")).where(*cond), _KEYS, limit=limit, cursor=cursor).subquery()
-        for side, cond in ((0, [IllRequest.requester == party]), (1, [IllRequest.supplier == party, IllRequest.requester != party]))
-    ]
-    both = core(session, union_all(*(select(sq) for sq in sides))).all()
-    as_req, more_req = keyset_page([r for r in both if r.side == 0], _KEYS, limit=limit)
-    as_sup, more_sup = keyset_page([r for r in both if r.side == 1], _KEYS, limit=limit)
-    order = _sql_order(session)
-    merged = sorted(as_req + as_sup, key=lambda r: (r.requested_block, order(r.request_id)), reverse=True)
-    more = len(merged) > limit or more_req is not None or more_sup is not None
-    page = merged[:limit]
-    nxt = encode_cursor(str(page[-1].requested_block), str(page[-1].request_id)) if more else None
+    pos = cursor_ints(cursor, len(_KEYS))
+    params = {"party": party, "requester": requester, "supplier": supplier, "lim": limit + 1}
+    if pos is not None:
+        params.update(k0=pos[0], k1=pos[1])
+    rows = core(session, _party_union(bool(requester), bool(supplier), pos is not None), params).all()
+    page, nxt = keyset_page(rows, _KEYS, limit=limit)
     return [ill_dict(r) for r in page], nxt
 
 
-def _sql_order(session: Session) -> Any:
-    """The database's order of request ids: SQLite keeps ids beyond 64 bits as TEXT, after
-    every INTEGER and compared as text (see ``ledger.mirror.types.Amount``)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return lambda i: (0, i, "")
-    return lambda i: (0, i, "") if i < 2**63 else (1, 0, str(i))
+@cache
+def _party_union(requester: bool, supplier: bool, after: bool) -> Any:
+    """The two index range scans of a party's requests (as requester; as supplier of another
+    requester), ``:lim`` rows each, after ``(:k0, :k1)`` when ``after``, in one UNION ALL whose
+    newest ``:lim`` rows the database picks (its own order of ids: SQLite keeps ids beyond 64
+    bits as TEXT, after every INTEGER). Built once per shape and run with bound values: building
+    the subqueries anew took more CPU than running them."""
+    acct = IllRequest.requester.type
+    q = select(table(IllRequest))
+    if requester:
+        q = q.where(IllRequest.requester == bindparam("requester", type_=acct))
+    if supplier:
+        q = q.where(IllRequest.supplier == bindparam("supplier", type_=acct))
+    party = bindparam("party", type_=acct)
+    lim = bindparam("lim", type_=Integer)
+    sides = []
+    for cond in ([IllRequest.requester == party], [IllRequest.supplier == party, IllRequest.requester != party]):
+        s = q.where(*cond)
+        if after:
+            s = s.where(tuple_(*_KEYS) < tuple_(bindparam("k0", type_=_KEYS[0].type), bindparam("k1", type_=_KEYS[1].type)))
+        sides.append(s.order_by(*(k.desc() for k in _KEYS)).limit(lim).subquery())
+    both = union_all(*(select(sq) for sq in sides)).subquery("both_sides")
+    return select(both).order_by(both.c.requested_block.desc(), both.c.request_id.desc()).limit(lim)
 
 
 def ill_forwarded_to(session: Session, account: str) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ledger.mirror.models import DigitalLoan, Licence
 
-from .common import iso, keyset, not_found, table
+from .common import iso, keyset, keyset_by, not_found, table
 
 
 def licence_dict(lic: Licence) -> dict[str, Any]:
@@ -58,10 +58,6 @@ def get_loan(session: Session, loan_id: int) -> dict[str, Any]:
 
 def list_loans(session: Session, *, limit: int, cursor: str | None, library: str | None = None, licence_id: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Loans newest first (keyset on loan id), by library and/or licence."""
-    q = select(table(DigitalLoan))
-    if library:
-        q = q.where(DigitalLoan.library == library)
-    if licence_id is not None:
-        q = q.where(DigitalLoan.licence_id == int(licence_id))
-    rows, nxt = keyset(session, q, [DigitalLoan.loan_id], limit=limit, cursor=cursor)
+    rows, nxt = keyset_by(session, table(DigitalLoan), ("loan_id",), limit=limit, cursor=cursor, library=library or None,
+                          licence_id=None if licence_id is None else int(licence_id))
     return [loan_dict(x) for x in rows], nxt
