@@ -127,14 +127,14 @@ def _rollup_sums_pg(session: Session, months: list[int], slices: list[tuple[int,
     conn = session.connection()
     _tune_pg(conn)
     out: dict[RollupKey, list[int]] = {}
-    rows = _fetch(conn, "SELECT account, work_id::text, kind, net::text, gross::text, accruals FROM royalty_rollups "
-                        "WHERE month = ANY(%(m)s)", {"m": months}) if months else []
-    for account, work, kind, net, gross, n in rows:
-        key = (account, int(work), kind)
-        cur = out.get(key)
-        if cur is None:
-            out[key] = [int(net), int(gross), n]
-        else:
+    for i, month in enumerate(months):
+        rows = _fetch(conn, "SELECT account, work_id::text, kind, net::text, gross::text, accruals FROM royalty_rollups "
+                            "WHERE month = %(m)s", {"m": month})
+        if i == 0:  # one comprehension, no lookups: a month's keys are unique
+            out = {(account, int(work), kind): [int(net), int(gross), n] for account, work, kind, net, gross, n in rows}
+            continue
+        for account, work, kind, net, gross, n in rows:
+            cur = out.setdefault((account, int(work), kind), [0, 0, 0])
             cur[0] += int(net)
             cur[1] += int(gross)
             cur[2] += n

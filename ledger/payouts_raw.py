@@ -81,6 +81,10 @@ def _pg_sums(conn: Connection, period: Period) -> dict[SumKey, list[int]]:
 
 
 def _add(out: dict[SumKey, list[int]], rows: list[tuple]) -> None:
+    """Add [net, gross, entries] rows (amounts as decimal text) to ``out``."""
+    if not out:  # the first (usually the only big) part: one comprehension, no lookups
+        out.update({(account, int(work), kind): [int(net), int(gross), int(n)] for account, work, kind, net, gross, n in rows})
+        return
     for account, work, kind, net, gross, n in rows:
         key = (account, int(work), kind)
         cur = out.get(key)
