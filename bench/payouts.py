@@ -154,7 +154,8 @@ GROUP BY e.account, (r.args->>'workId')::numeric, e.kind
 
 
 # The raw leg before the key-ordered index (migration 0006): one hash aggregate over the period's
-# entries through the block_timestamp cut, parallel workers invited, as ``raw_sums`` ran it.
+# entries through the block_timestamp cut, as ``raw_sums`` ran it (then with parallel workers
+# invited; here serial, to compare its CPU with ``serial_cpu_seconds.raw_sums``).
 HASH_RAW_SUMS = """
 SELECT account, work_id::text, kind, SUM(net)::text, SUM(gross)::text, COUNT(*)
 FROM payment_entries
@@ -164,11 +165,11 @@ GROUP BY account, work_id, kind
 
 
 def hash_raw_baseline(url: str, period) -> tuple[dict, float, float]:
-    """The raw leg as it was before the month index: its result, wall seconds and the backend's
-    CPU seconds (parallel workers' CPU not included)."""
+    """The raw leg as it was before the month index, serial: its result, wall seconds and the
+    backend's CPU seconds."""
     t0 = time.perf_counter()
     with psycopg.connect(url) as conn:
-        for setting in ("work_mem = '256MB'", "jit = off", "parallel_setup_cost = 0", "parallel_tuple_cost = 0"):
+        for setting in ("work_mem = '256MB'", "jit = off", "max_parallel_workers_per_gather = 0"):
             conn.execute(f"SET {setting}")
         pid = conn.info.backend_pid
         c0 = backend_cpu(pid)
@@ -339,7 +340,7 @@ def main() -> None:
             raw_leg_name="raw-events leg: the month's typed payment_entries, index-only scan in key order into a streaming GROUP BY (raw_sums)",
             raw_leg_hash_baseline=round(hash_s, 2),
             raw_leg_hash_baseline_cpu_postgres=round(hash_cpu, 2),
-            raw_leg_hash_baseline_name="the raw leg before the month index: one hash GROUP BY over the period's entries (parallel workers invited), same run",
+            raw_leg_hash_baseline_name="the raw leg before the month index: one hash GROUP BY over the period's entries (serial), same run",
             raw_leg_jsonb_baseline=None if jsonb_s is None else round(jsonb_s, 2),
             raw_leg_jsonb_baseline_name="the raw leg before payment_entries: one aggregate over the payment events' JSONB args, same run",
             serial_cpu_seconds=serial,
