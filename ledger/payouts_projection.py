@@ -11,9 +11,10 @@ one scan of the period (``accrual_credits``). When a figure differs from the raw
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from rights.payouts import PaymentRecord
@@ -21,6 +22,7 @@ from rights.periods import Period, utc_month_bounds, utc_months_plan
 
 from .mirror.db import is_sqlite
 from .mirror.models import ESCROW_ACCOUNT, RoyaltyAccrual, RoyaltyRollup
+from .mirror.snapshot import started_beside
 
 CREDITING_KINDS = ("paid", "fee", "released")
 
@@ -32,19 +34,33 @@ def accrual_credits(session: Session, period: Period) -> dict[str, int]:
     Summed by the database on PostgreSQL (exact NUMERIC); on SQLite, whose SUM goes through
     floating point beyond 64 bits, the rows are summed in Python.
     """
-    where = (
-        RoyaltyAccrual.account.is_not(None),
-        RoyaltyAccrual.kind.in_(CREDITING_KINDS),
-        RoyaltyAccrual.block_timestamp >= period.start,
-        RoyaltyAccrual.block_timestamp < period.end,
-    )
     if is_sqlite(session.get_bind()):
         out: dict[str, int] = defaultdict(int)
-        for account, net in session.execute(select(RoyaltyAccrual.account, RoyaltyAccrual.net).where(*where)):
+        for account, net in session.execute(select(RoyaltyAccrual.account, RoyaltyAccrual.net).where(*_crediting(period))):
             out[account] += int(net)
         return dict(out)
-    rows = session.execute(select(RoyaltyAccrual.account, func.sum(RoyaltyAccrual.net)).where(*where).group_by(RoyaltyAccrual.account))
+    return _accrual_credits_pg(session.connection(), period)
+
+
+def _crediting(period: Period) -> tuple:
+    a = RoyaltyAccrual
+    return (a.account.is_not(None), a.kind.in_(CREDITING_KINDS), a.block_timestamp >= period.start, a.block_timestamp < period.end)
+
+
+def _accrual_credits_pg(conn: Connection, period: Period) -> dict[str, int]:
+    a = RoyaltyAccrual
+    rows = conn.execute(select(a.account, func.sum(a.net)).where(*_crediting(period)).group_by(a.account))
     return {account: int(total) for account, total in rows}
+
+
+def accrual_credits_started(session: Session, period: Period) -> Callable[[], dict[str, int]]:
+    """Start ``accrual_credits`` and return a function that waits for its result. PostgreSQL: in
+    a thread on a connection of its own sharing the session's snapshot (``ledger.mirror.snapshot``),
+    so the rollup can be read meanwhile; SQLite: computed at once."""
+    if is_sqlite(session.get_bind()):
+        done = accrual_credits(session, period)
+        return lambda: done
+    return started_beside(session, lambda conn: _accrual_credits_pg(conn, period), name="payouts-accruals")
 
 
 RollupKey = tuple[str, int, str]  # (account or ESCROW_ACCOUNT, work id, kind)
@@ -111,14 +127,14 @@ def _rollup_sums_pg(session: Session, months: list[int], slices: list[tuple[int,
     conn = session.connection()
     _tune_pg(conn)
     out: dict[RollupKey, list[int]] = {}
-    rows = _fetch(conn, "SELECT account, work_id::text, kind, net::text, gross::text, accruals FROM royalty_rollups "
-                        "WHERE month = ANY(%(m)s)", {"m": months}) if months else []
-    for account, work, kind, net, gross, n in rows:
-        key = (account, int(work), kind)
-        cur = out.get(key)
-        if cur is None:
-            out[key] = [int(net), int(gross), n]
-        else:
+    for i, month in enumerate(months):
+        rows = _fetch(conn, "SELECT account, work_id::text, kind, net::text, gross::text, accruals FROM royalty_rollups "
+                            "WHERE month = %(m)s", {"m": month})
+        if i == 0:  # one comprehension, no lookups: a month's keys are unique
+            out = {(account, int(work), kind): [int(net), int(gross), n] for account, work, kind, net, gross, n in rows}
+            continue
+        for account, work, kind, net, gross, n in rows:
+            cur = out.setdefault((account, int(work), kind), [0, 0, 0])
             cur[0] += int(net)
             cur[1] += int(gross)
             cur[2] += n

@@ -4,8 +4,10 @@ One entry per account a payment log credits: for ``RoyaltyPaid`` the fee recipie
 (seq 0) and each payee's net (seq 1..n); for ``RoyaltyEscrowed`` the fee (seq 0) and the holder
 side kept in escrow (seq 1, account ``""``); for ``EscrowReleased`` each account's part
 (seq 0..n-1). ``gross`` is the payment's gross (the release's amount for ``released``). Amounts
-in fen. This is what the payouts' raw leg sums (``ledger.payouts_raw``) instead of extracting
-the amounts from every event's JSON arguments.
+in fen. ``month`` is the UTC month of the block (``yyyymm``, as in ``royalty_rollups``), the
+leading column of the key-ordered index the payouts' raw leg reads a month through. This is
+what the payouts' raw leg sums (``ledger.payouts_raw``) instead of extracting the amounts from
+every event's JSON arguments.
 
 The indexer writes the entries of a batch with its raw events, in the same transaction
 (``write_entries``); a rollback deletes both; ``mirror check`` recomputes the entries from the
@@ -20,13 +22,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from rights.periods import utc_month
+
 from .db import bulk_insert
 
 PAYMENT_EVENTS = ("RoyaltyPaid", "RoyaltyEscrowed", "EscrowReleased")
 ESCROW = ""  # account of the escrowed entries
-COLUMNS = ("block_number", "log_index", "seq", "block_timestamp", "account", "work_id", "kind", "net", "gross")
+COLUMNS = ("block_number", "log_index", "seq", "block_timestamp", "account", "work_id", "kind", "net", "gross", "month")
+COLUMNS_0005 = COLUMNS[:9]  # the table as migration 0005 creates it (``month``: 0006)
 
-Entry = tuple[int, int, int, int, str, int, str, int, int]  # in ``COLUMNS`` order
+Entry = tuple[int, int, int, int, str, int, str, int, int, int]  # in ``COLUMNS`` order
 
 
 def entries_of(block_number: int, log_index: int, timestamp: int, contract: str, event: str | None, args: dict[str, Any] | None) -> list[Entry]:
@@ -35,16 +40,17 @@ def entries_of(block_number: int, log_index: int, timestamp: int, contract: str,
         return []
     head = (block_number, log_index)
     work = int(args["workId"])
+    month = utc_month(timestamp)
     if event == "EscrowReleased":
         amount = int(args["amount"])
-        return [(*head, i, timestamp, acct, work, "released", int(part), amount)
+        return [(*head, i, timestamp, acct, work, "released", int(part), amount, month)
                 for i, (acct, part) in enumerate(zip(args["accounts"], args["amounts"]))]
     gross = int(args["gross"])
-    out: list[Entry] = [(*head, 0, timestamp, args["feeRecipient"], work, "fee", int(args["fee"]), gross)]
+    out: list[Entry] = [(*head, 0, timestamp, args["feeRecipient"], work, "fee", int(args["fee"]), gross, month)]
     if event == "RoyaltyEscrowed":
-        out.append((*head, 1, timestamp, ESCROW, work, "escrowed", int(args["held"]), gross))
+        out.append((*head, 1, timestamp, ESCROW, work, "escrowed", int(args["held"]), gross, month))
     else:
-        out += [(*head, i, timestamp, payee, work, "paid", int(net), gross)
+        out += [(*head, i, timestamp, payee, work, "paid", int(net), gross, month)
                 for i, (payee, net) in enumerate(zip(args["payees"], args["nets"]), 1)]
     return out
 
@@ -66,12 +72,14 @@ def _sqlite_row(row: Entry) -> tuple[Any, ...]:
     return tuple(str(v) if isinstance(v, int) and not -_BIG <= v < _BIG else v for v in row)
 
 
-def insert_entries(conn: Connection, rows: list[Entry]) -> None:
+def insert_entries(conn: Connection, rows: list[Entry], columns: tuple[str, ...] = COLUMNS) -> None:
     """Bulk-insert entry rows on the caller's transaction: ``COPY`` on PostgreSQL,
-    ``executemany`` on SQLite. Plain table and column names (the migration uses it too)."""
+    ``executemany`` on SQLite. Plain table and column names (the migrations use it too, with
+    the ``columns`` their table has: each row is cut to their number)."""
+    rows = [r[: len(columns)] for r in rows] if len(columns) < len(COLUMNS) else rows
     if conn.dialect.name != "postgresql":
         rows = [_sqlite_row(r) for r in rows]
-    bulk_insert(conn, "payment_entries", COLUMNS, rows)
+    bulk_insert(conn, "payment_entries", columns, rows)
 
 
 def write_entries(conn: Connection, events: list[Any]) -> None:
@@ -111,9 +119,10 @@ BACKFILL_CHUNK = 20_000
 
 
 def backfill_entries(conn: Connection) -> None:
-    """Fill ``payment_entries`` from the raw events already mirrored (migration 0005; caller's
-    transaction). PostgreSQL: one set-based INSERT over the JSONB arguments; SQLite: the same
-    rows in Python (``entries_of``), a chunk of raw events at a time."""
+    """Fill ``payment_entries`` (as migration 0005 creates it: no ``month``) from the raw events
+    already mirrored (migration 0005; caller's transaction). PostgreSQL: one set-based INSERT
+    over the JSONB arguments; SQLite: the same rows in Python (``entries_of``), a chunk of raw
+    events at a time."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(PG_BACKFILL))
         return
@@ -134,7 +143,7 @@ def backfill_entries(conn: Connection) -> None:
         out: list[Entry] = []
         for block, log_index, ts, contract, event, args in rows:
             out += entries_of(block, log_index, ts, contract, event, json.loads(args) if isinstance(args, str) else args)
-        insert_entries(conn, out)
+        insert_entries(conn, out, COLUMNS_0005)
         last = (rows[-1][0], rows[-1][1])
 
 
@@ -192,8 +201,8 @@ def _tx(conn: Connection, key: tuple[int, ...]) -> str:
 
 
 def _typed(row: Any) -> Entry:
-    b, li, seq, ts, account, work, kind, net, gross = row
-    return (int(b), int(li), int(seq), int(ts), account, int(work), kind, int(net), int(gross))
+    b, li, seq, ts, account, work, kind, net, gross, month = row
+    return (int(b), int(li), int(seq), int(ts), account, int(work), kind, int(net), int(gross), int(month))
 
 
 def _text(e: Entry | None) -> str:

@@ -91,10 +91,18 @@ class PaymentEntry(Base):
     its raw event; deleted with it on a rollback; never touched by the projection handlers or by
     ``mirror rebuild`` (``ledger.mirror.entries``). Key: the log's (block number, log index) and
     ``seq``, the entry's place in the log (the same numbering as ``royalty_accruals``).
+
+    ``ix_payment_entries_month_key`` orders a UTC month's entries by (account, work, kind) and
+    carries the amounts (PostgreSQL ``INCLUDE``): the payouts' raw leg reads a month as an
+    index-only scan into a streaming GROUP BY (``ledger.payouts_raw``), no hash table.
     """
 
     __tablename__ = "payment_entries"
-    __table_args__ = (Index("ix_payment_entries_block_timestamp", "block_timestamp"),)
+    __table_args__ = (
+        Index("ix_payment_entries_block_timestamp", "block_timestamp"),
+        Index("ix_payment_entries_month_key", "month", "account", "work_id", "kind",
+              postgresql_include=["block_timestamp", "net", "gross"]),
+    )
 
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -105,6 +113,7 @@ class PaymentEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))  # paid | fee | escrowed | released
     net: Mapped[int] = mapped_column(Amount)  # fen this entry credits (escrowed: holds)
     gross: Mapped[int] = mapped_column(Amount)  # fen: the payment's gross (the release's amount for "released")
+    month: Mapped[int] = mapped_column(Integer)  # yyyymm: the UTC month of block_timestamp (as royalty_rollups.month)
 
 
 class Checkpoint(Base):

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from ledger.mirror.db import session_factory
 from ledger.mirror.models import RawEvent, RoyaltyRollup
-from ledger.payouts import ReconciliationError, accrual_credits, payment_records, period_totals, reconcile
-from rights.payouts import build_statements
+from ledger.payouts import ReconciliationError, accrual_credits, payment_records, period_totals, raw_sums, reconcile
+from rights.payouts import build_statements, sums_by_key
 from rights.periods import period_of, utc_month
 from tests.fixtures.postgres import temporary_database
 from tests.flows import acquire, now, offer_terms, register_work
@@ -52,7 +52,9 @@ def test_tampered_rollup_row_fails_reconciliation_and_is_named(chain, settings, 
 
 
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "Asia/Kolkata"])
-def test_payments_around_a_local_month_boundary(chain, actors, settings, deployment, tmp_path, tz):
+def test_payments_around_a_local_month_boundary(chain, actors, settings, deployment, mirror, tz):
+    """Also the PostgreSQL raw leg's plan: the UTC month read in index order, cut by the filter,
+    plus the hours of the neighbouring UTC month read by block timestamp."""
     pub = actors.publisher
     lib = actors.library
     work = register_work(chain, pub, [pub.address, actors.publishers[1].address], [6_000, 4_000])
@@ -66,7 +68,7 @@ def test_payments_around_a_local_month_boundary(chain, actors, settings, deploym
         acquire(chain, lib, work, terms, copies=1 + i)
     chain.rpc.call("evm_setNextBlockTimestamp", [first.end + 86_400])
     chain.rpc.call("evm_mine")
-    engine = index(settings, deployment, f"sqlite:///{tmp_path / 'm.sqlite'}")
+    engine = index(settings, deployment, mirror)
     before = period_of(boundary - 1, tz)
     with session_factory(engine)() as s:
         for period, inside in ((before, stamps[:2]), (first, stamps[2:5])):
@@ -78,6 +80,7 @@ def test_payments_around_a_local_month_boundary(chain, actors, settings, deploym
             assert totals.platform_fee == st.platform_fee
             assert totals.by_payee_work == {(p, w): n for p, ps in st.payees.items() for w, n in ps.by_work().items()}
             assert totals.credits == accrual_credits(s, period)
+            assert raw_sums(s, period) == sums_by_key(records)
             reconcile(s, chain, period)
 
 

@@ -236,6 +236,35 @@ def test_migration_0005_backfills_payment_entries_and_downgrades(mirror_url, eng
     assert len(payment_entries(engine)) == 7
 
 
+def test_migration_0006_backfills_the_utc_month_of_payment_entries_and_downgrades(mirror_url, engine_for):
+    """0006 adds ``month`` (UTC ``yyyymm`` of the block) to the entries 0005 back-filled, and the
+    key-ordered index the payouts' raw leg reads a month through."""
+    from ledger.mirror.check import check_entries
+    from ledger.mirror.models import Block, PaymentEntry as e
+    from rights.periods import utc_month
+
+    engine = engine_for(mirror_url)
+    mirror_db.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        _synthetic_payment_logs(conn)
+        # block 11 moved to the last second of a UTC month, block 10 to the first of the next
+        conn.execute(update(Block).where(Block.number == 11).values(timestamp=1_793_491_199))
+        conn.execute(update(Block).where(Block.number == 10).values(timestamp=1_793_491_200))
+    mirror_db.upgrade(engine, "0005")
+    assert "month" not in {c["name"] for c in inspect(engine).get_columns("payment_entries")}
+    mirror_db.upgrade(engine)
+    with engine.connect() as conn:
+        months = sorted(set(conn.execute(select(e.block_number, e.block_timestamp, e.month)).all()))
+        assert check_entries(conn) == []  # the indexer's derivation gives the same months
+    assert months == [(10, 1_793_491_200, 202611), (11, 1_793_491_199, 202610)]
+    assert [utc_month(ts) for _b, ts, _m in months] == [202611, 202610]
+    index = next(i for i in inspect(engine).get_indexes("payment_entries") if i["name"] == "ix_payment_entries_month_key")
+    assert index["column_names"][:4] == ["month", "account", "work_id", "kind"]
+    mirror_db.downgrade(engine, "0005")
+    assert "month" not in {c["name"] for c in inspect(engine).get_columns("payment_entries")}
+    assert len(payment_entries(engine)) == 7
+
+
 def test_payment_entries_of_indexed_payments_equal_the_accruals_and_the_backfill(chain, actors, settings, deployment, mirror_url, engine_for):
     """Entries written by the indexer equal the accrual rows (other code) and what migration
     0005 back-fills from the same raw events; ``mirror check`` names a tampered or missing entry."""
