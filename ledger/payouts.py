@@ -39,6 +39,7 @@ from .chain import Chain
 from .errors import LedgerError
 from .mirror.entries import entry_rows_differing
 from .mirror.models import Block, RawEvent
+from .mirror.snapshot import one_snapshot
 from .payouts_projection import (  # noqa: F401  (public names of the payouts API)
     CREDITING_KINDS, PeriodTotals, accrual_credits, accrual_credits_started, accrual_rows_differing, period_totals, projection_credits,
     rollup_rows_differing, rollup_sums, totals_from_sums,
@@ -293,6 +294,13 @@ def reconcile(
     unless a difference has to be named. ``progress``, when given, is called as each step starts
     and after each account's balance check.
     """
+    with one_snapshot(session) as snap:  # every leg below reads one state of the mirror
+        return _reconcile(snap, chain, period, allow_open=allow_open, detail=detail, progress=progress)
+
+
+def _reconcile(
+    session: Session, chain: Chain, period: Period, *, allow_open: bool, detail: bool, progress: Progress | None,
+) -> Reconciled:
     progress = progress or _no_progress
     head_ts = session.execute(select(func.max(Block.timestamp))).scalar()
     if head_ts is None:

@@ -30,7 +30,10 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def is_sqlite(engine_or_url: Engine | str) -> bool:
+def is_sqlite(engine_or_url: Engine | Connection | str) -> bool:
+    """Whether the mirror behind an engine, a connection (a session's bind) or a URL is SQLite."""
+    if isinstance(engine_or_url, Connection):
+        engine_or_url = engine_or_url.engine
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(normalize_url(engine_or_url))
     return url.get_backend_name() == "sqlite"
 

@@ -9,8 +9,9 @@ snapshot to share: each of its statements sees the latest commit, and so does th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -38,3 +39,29 @@ def started_beside(session: Session, read: Callable[[Connection], T], *, name: s
     future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result
+
+
+@contextmanager
+def one_snapshot(session: Session) -> Iterator[Session]:
+    """A session whose reads all see one state of the mirror, for a read made of several
+    statements (the payout reconciliation) while the indexer keeps committing.
+
+    PostgreSQL: a session of its own in a REPEATABLE READ transaction on ``session``'s engine
+    (the API's readers are in autocommit, where each statement, and each side read, would see
+    the latest commit: a payment indexed between two legs would look like a difference).
+    SQLite: ``session`` itself (its BEGIN already holds one snapshot for the transaction).
+    """
+    bind = session.get_bind()
+    engine = bind.engine
+    if engine.dialect.name != "postgresql":
+        yield session
+        return
+    # on the connection, not the engine: an engine derived from the readers' AUTOCOMMIT engine
+    # keeps their isolation level (both options' connect hooks run, the parent's last)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        with Session(conn, expire_on_commit=False) as own:
+            try:
+                yield own
+            finally:
+                own.rollback()
