@@ -116,6 +116,7 @@ MESSAGES: dict[str, str] = {
     "ClearingNothingToWithdraw": "library {library_} has nothing to withdraw for period {periodId}",
     "EnforcedPause": "the consortium is paused",
     "CreditAccountNotAllowed": "account {account} may not hold credit (not an active member)",
+    "CreditSupplyCapExceeded": "minting would raise the credit supply to {supply} fen, above the cap of {cap} fen",
 }
 
 _FORBIDDEN = ("Unauthorized", "NotHolder", "NotBorrower", "WrongParty", "NotMember", "NotLicenceHolder", "AccountNotAllowed")
