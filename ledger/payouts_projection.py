@@ -11,7 +11,7 @@ one scan of the period (``accrual_credits``). When a figure differs from the raw
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
@@ -128,8 +128,8 @@ def _rollup_sums_pg(session: Session, months: list[int], slices: list[tuple[int,
     _tune_pg(conn)
     out: dict[RollupKey, list[int]] = {}
     for i, month in enumerate(months):
-        rows = _fetch(conn, "SELECT account, work_id::text, kind, net::text, gross::text, accruals FROM royalty_rollups "
-                            "WHERE month = %(m)s", {"m": month})
+        rows = _stream(conn, "SELECT account, work_id::text, kind, net::text, gross::text, accruals FROM royalty_rollups "
+                             "WHERE month = %(m)s", {"m": month})
         if i == 0:  # one comprehension, no lookups: a month's keys are unique
             out = {(account, int(work), kind): [int(net), int(gross), n] for account, work, kind, net, gross, n in rows}
             continue
@@ -160,6 +160,22 @@ def _fetch(conn, sql: str, params: dict[str, object]) -> list[tuple]:  # type: i
     try:
         cur.execute(sql, params)
         return cur.fetchall()
+    finally:
+        cur.close()
+
+
+#: rows per chunk of a streamed result (libpq's chunked-rows mode)
+STREAM_CHUNK = 5_000
+
+
+def _stream(conn, sql: str, params: dict[str, object]) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """The rows of ``sql`` as the database produces them (libpq chunked-rows mode), so Python
+    builds its dict while PostgreSQL still scans (the raw leg's streaming GROUP BY emits each key
+    as soon as its entries are summed): the two overlap instead of running one after the other
+    (``_fetch`` waits for the last row). Consume it fully before the next statement."""
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        yield from cur.stream(sql, params, size=STREAM_CHUNK)
     finally:
         cur.close()
 

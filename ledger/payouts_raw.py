@@ -16,7 +16,7 @@ this on a connection of its own while it reads the projections (``raw_sums_start
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ def raw_sums(session: Session, period: Period) -> dict[SumKey, list[int]]:
 def _pg_sums(conn: Connection, period: Period) -> dict[SumKey, list[int]]:
     """``raw_sums`` on PostgreSQL: the UTC months ``utc_months_plan`` reads whole, each in index
     order (cut to the period by a filter), plus the parts of the months it reads as slices."""
-    from .payouts_projection import _fetch, _tune_pg
+    from .payouts_projection import _fetch, _stream, _tune_pg
 
     _tune_pg(conn)
     months, slices = utc_months_plan(period)
@@ -70,7 +70,7 @@ def _pg_sums(conn: Connection, period: Period) -> dict[SumKey, list[int]]:
     conn.exec_driver_sql("SET LOCAL enable_hashagg = off")
     conn.exec_driver_sql("SET LOCAL enable_sort = off")
     for month in months:
-        _add(out, _fetch(conn, PG_MONTH_SUMS, {"month": month, "start": period.start, "end": period.end}))
+        _add(out, _stream(conn, PG_MONTH_SUMS, {"month": month, "start": period.start, "end": period.end}))
     conn.exec_driver_sql("SET LOCAL enable_hashagg TO DEFAULT")
     conn.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
     # the negative slices are parts of ``months`` outside the period: the filter left them out
@@ -80,7 +80,7 @@ def _pg_sums(conn: Connection, period: Period) -> dict[SumKey, list[int]]:
     return out
 
 
-def _add(out: dict[SumKey, list[int]], rows: list[tuple]) -> None:
+def _add(out: dict[SumKey, list[int]], rows: Iterable[tuple]) -> None:
     """Add [net, gross, entries] rows (amounts as decimal text) to ``out``."""
     if not out:  # the first (usually the only big) part: one comprehension, no lookups
         out.update({(account, int(work), kind): [int(net), int(gross), int(n)] for account, work, kind, net, gross, n in rows})
