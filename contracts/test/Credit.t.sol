@@ -33,6 +33,14 @@ contract CreditTest is ConsortiumBase {
         credit.pause();
     }
 
+    /// @dev Credit unpaused, the whole Consortium paused: every move must stop again.
+    function _pauseConsortiumInstead() internal {
+        vm.prank(governor);
+        credit.unpause();
+        vm.prank(governor);
+        consortium.pause();
+    }
+
     // ------------------------------------------------------------------ metadata
 
     function test_metadata() public view {
@@ -463,10 +471,7 @@ contract CreditTest is ConsortiumBase {
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(libraryA);
         credit.transfer(ledger, 1);
-        vm.prank(governor);
-        credit.unpause();
-        vm.prank(governor);
-        consortium.pause();
+        _pauseConsortiumInstead();
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(ledger);
         credit.transfer(libraryA, 1);
@@ -508,10 +513,7 @@ contract CreditTest is ConsortiumBase {
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(ledger);
         credit.payOut(publisher, 1);
-        vm.prank(governor);
-        credit.unpause();
-        vm.prank(governor);
-        consortium.pause();
+        _pauseConsortiumInstead();
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(ledger);
         credit.payOut(publisher, 1);
